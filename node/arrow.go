@@ -71,4 +71,3 @@ func arrowValue(a arrow.Array, i int) any {
 		return strings.Clone(a.ValueStr(i))
 	}
 }
-

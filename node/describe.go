@@ -34,12 +34,12 @@ type status struct {
 // description is the full self-description, GET /products/{name}.
 type description struct {
 	summary
-	Inputs     []input            `json:"inputs"`
+	Inputs     []input              `json:"inputs"`
 	Transform  descriptor.Transform `json:"transform"`
-	PrimaryKey []string           `json:"primaryKey,omitempty"`
-	Schema     []column           `json:"schema"`
-	SLA        descriptor.SLA     `json:"sla,omitzero"`
-	Versions   []version          `json:"versions"`
+	PrimaryKey []string             `json:"primaryKey,omitempty"`
+	Schema     []column             `json:"schema"`
+	SLA        descriptor.SLA       `json:"sla,omitzero"`
+	Versions   []version            `json:"versions"`
 }
 
 type input struct {
