@@ -151,13 +151,13 @@ func valueAppender(arr arrow.Array, m mode) appender {
 	case *array.StringView:
 		return textAppender(a.Value, m)
 	case *array.Binary:
-		return quoted(func(dst []byte, i int) []byte { return base64.StdEncoding.AppendEncode(dst, a.Value(i)) }, m)
+		return binaryAppender(a.Value, m)
 	case *array.LargeBinary:
-		return quoted(func(dst []byte, i int) []byte { return base64.StdEncoding.AppendEncode(dst, a.Value(i)) }, m)
+		return binaryAppender(a.Value, m)
 	case *array.BinaryView:
-		return quoted(func(dst []byte, i int) []byte { return base64.StdEncoding.AppendEncode(dst, a.Value(i)) }, m)
+		return binaryAppender(a.Value, m)
 	case *array.FixedSizeBinary:
-		return quoted(func(dst []byte, i int) []byte { return base64.StdEncoding.AppendEncode(dst, a.Value(i)) }, m)
+		return binaryAppender(a.Value, m)
 	case *array.Date32:
 		return quoted(date32Appender(a.Values()), m)
 	case *array.Date64:
@@ -299,6 +299,28 @@ func stringAppender[O int32 | int64](offsets []O, data []byte, m mode) appender 
 	return func(dst []byte, i int) []byte {
 		return appendValidUTF8(dst, data[offsets[i]:offsets[i+1]])
 	}
+}
+
+// binaryAppender renders bytes as base64; in CSV, no bytes as "" (which
+// is not NULL).
+func binaryAppender(get func(int) []byte, m mode) appender {
+	enc := base64.StdEncoding
+	switch m {
+	case modeJSON:
+		return func(dst []byte, i int) []byte {
+			dst = append(dst, '"')
+			dst = enc.AppendEncode(dst, get(i))
+			return append(dst, '"')
+		}
+	case modeCSV:
+		return func(dst []byte, i int) []byte {
+			if b := get(i); len(b) > 0 {
+				return enc.AppendEncode(dst, b)
+			}
+			return append(dst, '"', '"')
+		}
+	}
+	return func(dst []byte, i int) []byte { return enc.AppendEncode(dst, get(i)) }
 }
 
 // textAppender renders text obtained per value (view arrays, ValueStr).

@@ -5,11 +5,15 @@
 //
 // # Values
 //
-// JSON and NDJSON rows are objects keyed by column name, in column order.
-// CSV has a header row of the column names, then one record per row, as in
-// RFC 4180: CRLF-free ("\n" line ends), fields quoted when they hold a
-// comma, a double quote, CR or LF, quotes doubled. Each Arrow type is
-// written as follows (CSV writes the text shown, without JSON's quotes):
+// JSON is an array of row objects keyed by column name, in column order,
+// one row per line ("[\n{...},\n{...}\n]\n"; "[]\n" when there is no
+// row). NDJSON is one row object per line, each ended by "\n". CSV (RFC
+// 4180, UTF-8, no byte order mark) has a header row of the column names,
+// then one record per row; lines end with "\n" (not RFC 4180's CRLF, as
+// DuckDB and most tools write it); a field is quoted when it holds a comma,
+// a double quote, CR or LF, or is empty, with quotes doubled. Each Arrow
+// type is written as follows (CSV writes the text shown, without JSON's
+// quotes):
 //
 //	NULL                   JSON null; CSV an empty field (an empty string is "")
 //	bool                   true, false
@@ -37,7 +41,8 @@
 //	time32, time64         "08:05:09", "08:05:09.5"
 //	duration, interval     ISO 8601 durations: "P1Y2M3DT4H5M6.5S", "PT0S";
 //	                       each part keeps its sign (P-1M3D), as PostgreSQL
-//	                       writes them: months, days and time are separate
+//	                       writes them: months, days and time are separate;
+//	                       a duration has no days ("PT26H3M4.005S")
 //	list, large_list, fixed_size_list, list views
 //	                       JSON arrays; CSV holds the JSON text
 //	struct                 JSON objects keyed by field name; CSV: JSON text
@@ -50,7 +55,7 @@
 // Years outside 0000..9999 are written with a sign and six digits
 // (+010000-01-01), as JavaScript does. What DuckDB sends through Arrow:
 // BIGINT int64, INTEGER int32, DOUBLE float64, VARCHAR and UUID utf8, DATE
-// date32, TIMESTAMP timestamp[us], TIMESTAMPTZ timestamp[us, UTC], DECIMAL
+// date32, TIMESTAMP timestamp[us], TIMESTAMPTZ timestamp[us, Etc/UTC], DECIMAL
 // and HUGEINT decimal128, INTERVAL month_day_nano_interval, TIME and TIMETZ
 // time64[us] (the offset is lost), BLOB and BIT binary, ENUM dictionary,
 // LIST list, ARRAY fixed_size_list, STRUCT struct, MAP map, UNION a sparse

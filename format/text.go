@@ -321,7 +321,7 @@ func appendDecimalInt(dst []byte, v int64, scale int32) []byte {
 	return appendScaled(dst, neg, strconv.AppendUint(tmp[:0], u, 10), scale)
 }
 
-// appendDecimalUint appends a non-negative or negated 64-bit magnitude.
+// appendDecimalMag appends a decimal given its sign and 64-bit magnitude.
 func appendDecimalMag(dst []byte, neg bool, u uint64, scale int32) []byte {
 	var tmp [24]byte
 	return appendScaled(dst, neg, strconv.AppendUint(tmp[:0], u, 10), scale)
@@ -449,19 +449,6 @@ func appendClock(dst []byte, sec, frac int64, width int) []byte {
 	dst = append(dst, ':')
 	dst = append2(dst, sec%60)
 	return appendFrac(dst, frac, width)
-}
-
-// appendTimestamp appends an RFC 3339 timestamp: the instant sec seconds
-// plus frac units (of width digits) after the epoch; "Z" when utc.
-func appendTimestamp(dst []byte, sec, frac int64, width int, utc bool) []byte {
-	days, sod := floorDivMod(sec, 86400)
-	dst = appendDate(dst, days)
-	dst = append(dst, 'T')
-	dst = appendClock(dst, sod, frac, width)
-	if utc {
-		dst = append(dst, 'Z')
-	}
-	return dst
 }
 
 // appendDuration appends an ISO 8601 duration: P[nY][nM][nD][T[nH][nM][n.fS]],

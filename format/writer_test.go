@@ -770,3 +770,104 @@ func unixDay(d int64) time.Time { return time.Unix(d*86400, 0).UTC() }
 type failWriter struct{}
 
 func (failWriter) Write(p []byte) (int, error) { return 0, errors.New("disk full") }
+
+// TestSlices checks that arrays with non-zero offsets (sliced batches)
+// render the same rows as the whole batch: every type reads its buffers
+// from the right place.
+func TestSlices(t *testing.T) {
+	rec := allTypes(t)
+	defer rec.Release()
+	for _, f := range []Format{NDJSON, CSV} {
+		full := rowsOf(t, f, encode(t, f, rec.Schema(), rec))
+		for lo := int64(0); lo < 3; lo++ {
+			for hi := lo; hi <= 3; hi++ {
+				s := rec.NewSlice(lo, hi)
+				got := rowsOf(t, f, encode(t, f, s.Schema(), s))
+				s.Release()
+				if !reflect.DeepEqual(got, full[lo:hi]) && !(len(got) == 0 && hi == lo) {
+					t.Errorf("%s rows [%d:%d]:\n%q\nwant\n%q", f, lo, hi, got, full[lo:hi])
+				}
+			}
+		}
+	}
+}
+
+// rowsOf splits NDJSON or CSV output into rows (without the CSV header).
+func rowsOf(t *testing.T, f Format, out []byte) [][]string {
+	if f == CSV {
+		recs, err := csv.NewReader(bytes.NewReader(out)).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return recs[1:]
+	}
+	var rows [][]string
+	for _, l := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
+		if l != "" {
+			rows = append(rows, []string{l})
+		}
+	}
+	return rows
+}
+
+// TestMoreTypes covers the types DuckDB does not send, one value each.
+func TestMoreTypes(t *testing.T) {
+	mem := memory.NewGoAllocator()
+	fromJSON := func(dt arrow.DataType, js string) arrow.Array {
+		a, _, err := array.FromJSON(mem, dt, strings.NewReader(js))
+		if err != nil {
+			t.Fatalf("%s %s: %v", dt, js, err)
+		}
+		return a
+	}
+	denseUnion := arrow.DenseUnionOf([]arrow.Field{
+		{Name: "i", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
+		{Name: "s", Type: arrow.BinaryTypes.String, Nullable: true}}, []arrow.UnionTypeCode{0, 1})
+	reeBuilder := array.NewRunEndEncodedBuilder(mem, arrow.PrimitiveTypes.Int32, arrow.BinaryTypes.String)
+	reeBuilder.Append(2)
+	reeBuilder.ValueBuilder().(*array.StringBuilder).Append("run,a")
+	reeBuilder.AppendNull()
+	ree := reeBuilder.NewArray()
+	for _, tc := range []struct {
+		arr       arrow.Array
+		json, csv string // the rows, joined by |
+	}{
+		{fromJSON(arrow.FixedWidthTypes.Float16, `[1.5, null, -0.25]`), `1.5|null|-0.25`, `1.5||-0.25`},
+		{fromJSON(arrow.FixedWidthTypes.Time32s, `[3723, 0]`), `"01:02:03"|"00:00:00"`, `01:02:03|00:00:00`},
+		{fromJSON(arrow.FixedWidthTypes.Time64ns, `[1]`), `"00:00:00.000000001"`, `00:00:00.000000001`},
+		{fromJSON(arrow.FixedWidthTypes.Duration_s, `[-90061]`), `"PT-25H-1M-1S"`, `PT-25H-1M-1S`},
+		{fromJSON(arrow.FixedWidthTypes.Duration_ns, `[1500000000]`), `"PT1.5S"`, `PT1.5S`},
+		{fromJSON(arrow.FixedWidthTypes.MonthInterval, `[{"months": 25}]`), `"P2Y1M"`, `P2Y1M`},
+		{fromJSON(arrow.FixedWidthTypes.DayTimeInterval, `[{"days": 1, "milliseconds": 1500}]`), `"P1DT1.5S"`, `P1DT1.5S`},
+		{fromJSON(&arrow.Decimal32Type{Precision: 9, Scale: 3}, `["-1.250"]`), `-1.250`, `-1.250`},
+		{fromJSON(&arrow.Decimal64Type{Precision: 18, Scale: 0}, `["12"]`), `12`, `12`},
+		{fromJSON(arrow.BinaryTypes.LargeBinary, `["YWI="]`), `"YWI="`, `YWI=`},
+		{fromJSON(arrow.BinaryTypes.BinaryView, `["YWI=", ""]`), `"YWI="|""`, `YWI=|""`},
+		{fromJSON(&arrow.FixedSizeBinaryType{ByteWidth: 2}, `["YWI="]`), `"YWI="`, `YWI=`},
+		{fromJSON(arrow.ListViewOf(arrow.PrimitiveTypes.Int8), `[[1, 2], [], null]`), `[1,2]|[]|null`, `"[1,2]"|[]|`},
+		{fromJSON(arrow.MapOf(arrow.PrimitiveTypes.Int32, arrow.BinaryTypes.String), `[[{"key": 1, "value": "a"}]]`), `{"1":"a"}`, `"{""1"":""a""}"`},
+		{fromJSON(arrow.StructOf(), `[{}]`), `{}`, `{}`},
+		{fromJSON(arrow.Null, `[null, null]`), `null|null`, `|`},
+		{fromJSON(denseUnion, `[[0, 5], [1, "x"], [1, null]]`), `5|"x"|null`, `5|x|`},
+		{ree, `"run,a"|"run,a"|null`, `"run,a"|"run,a"|`},
+		{fromJSON(&arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Uint16, ValueType: arrow.PrimitiveTypes.Int64},
+			`[3, null, 3]`), `3|null|3`, `3||3`},
+		{fromJSON(arrow.PrimitiveTypes.Float32, `[16777216, 1e-7, 3.4028235e38]`), `16777216|1e-7|3.4028235e+38`, `16777216|1e-7|3.4028235e+38`},
+	} {
+		t.Run(tc.arr.DataType().String(), func(t *testing.T) {
+			schema := arrow.NewSchema([]arrow.Field{{Name: "v", Type: tc.arr.DataType(), Nullable: true}}, nil)
+			rec := array.NewRecordBatch(schema, []arrow.Array{tc.arr}, int64(tc.arr.Len()))
+			var js, cs []string
+			for _, l := range strings.Split(strings.TrimSpace(string(encode(t, NDJSON, schema, rec))), "\n") {
+				js = append(js, strings.TrimSuffix(strings.TrimPrefix(l, `{"v":`), "}"))
+			}
+			cs = strings.Split(strings.TrimSuffix(string(encode(t, CSV, schema, rec)), "\n"), "\n")[1:]
+			if got := strings.Join(js, "|"); got != tc.json {
+				t.Errorf("JSON %s, want %s", got, tc.json)
+			}
+			if got := strings.Join(cs, "|"); got != tc.csv {
+				t.Errorf("CSV %s, want %s", got, tc.csv)
+			}
+		})
+	}
+}

@@ -3,7 +3,6 @@
 package node
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"net/http"
@@ -47,38 +46,44 @@ func (n *Node) getData(w http.ResponseWriter, r *http.Request) error {
 	}
 	sql, args := req.SQL(p.Relation())
 	h := w.Header()
-	h.Set("Content-Type", f.MediaType)
+	h.Set("Content-Type", f.ContentType)
 	h.Set("Content-Disposition", fmt.Sprintf(`inline; filename="%s-v%d%s"`, p.Desc.Name, p.Desc.Major(), f.Ext))
 	h.Set("Vary", "Accept")
 	if req.Limit > 0 {
 		return n.page(w, r, p, req, f, sql, args)
 	}
 	if f == format.Parquet {
-		_, err := n.engine.CopyParquet(r.Context(), sql, args, w)
+		_, err := n.engine.CopyParquet(r.Context(), selectedOnly(req, sql), args, w)
 		return err
 	}
 	return n.engine.Stream(r.Context(), sql, args, func(rr array.RecordReader) error {
-		return n.stream(w, f, rr)
+		return n.stream(w, f, rr, len(req.Select))
 	})
 }
 
 // stream writes every batch as it comes, flushing after each one so that a
 // consumer sees rows while the query still runs.
-func (n *Node) stream(w http.ResponseWriter, f format.Format, rr array.RecordReader) error {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	fw, err := format.NewWriter(f, bw, rr.Schema())
+// Only the first selected columns are sent: the others are key columns a
+// cursor needs.
+func (n *Node) stream(w http.ResponseWriter, f format.Format, rr array.RecordReader, selected int) error {
+	fw, err := format.NewWriter(f, w, projectSchema(rr.Schema(), selected))
 	if err != nil {
 		return err
 	}
 	flusher, _ := w.(http.Flusher)
 	started := false
 	for rr.Next() {
-		if err := fw.Write(rr.RecordBatch()); err != nil {
+		b := project(rr.RecordBatch(), selected)
+		err := fw.Write(b)
+		b.Release()
+		if err != nil {
 			return abort(started, err)
 		}
 		started = true
-		if flusher != nil && bw.Buffered() > 32<<10 {
-			bw.Flush()
+		if flusher != nil {
+			if err := fw.Flush(); err != nil {
+				return abort(true, err)
+			}
 			flusher.Flush()
 		}
 	}
@@ -88,7 +93,7 @@ func (n *Node) stream(w http.ResponseWriter, f format.Format, rr array.RecordRea
 	if err := fw.Close(); err != nil {
 		return abort(true, err)
 	}
-	return bw.Flush()
+	return nil
 }
 
 // abort ends an answer that failed half-way. Before anything was sent the
@@ -145,12 +150,9 @@ func (n *Node) page(w http.ResponseWriter, r *http.Request, p *engine.Product, r
 	}
 	var buf bytes.Buffer
 	if f == format.Parquet {
-		// DuckDB writes Parquet: hand it the page's rows, selected columns only.
-		cols := make([]string, selected)
-		for i, c := range req.Select {
-			cols[i] = sqlq.Ident(c)
-		}
-		if _, err := n.engine.CopyParquet(r.Context(), "SELECT "+strings.Join(cols, ", ")+" FROM ("+sql+")", args, &buf); err != nil {
+		// DuckDB writes Parquet: the page's query runs again, cheaply, as
+		// pages are small.
+		if _, err := n.engine.CopyParquet(r.Context(), selectedOnly(req, sql), args, &buf); err != nil {
 			return err
 		}
 	} else {
@@ -170,6 +172,19 @@ func (n *Node) page(w http.ResponseWriter, r *http.Request, p *engine.Product, r
 	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	_, err = buf.WriteTo(w)
 	return err
+}
+
+// selectedOnly wraps the statement so that it returns the selected columns
+// only, when it also returns key columns for the cursor.
+func selectedOnly(req *query.Request, sql string) string {
+	if len(req.Columns()) == len(req.Select) {
+		return sql
+	}
+	cols := make([]string, len(req.Select))
+	for i, c := range req.Select {
+		cols[i] = sqlq.Ident(c)
+	}
+	return "SELECT " + strings.Join(cols, ", ") + " FROM (" + sql + ")"
 }
 
 // nextURL is the request's URL with cursor set to the next page's.

@@ -430,8 +430,13 @@ func filterDescription(c descriptor.Column) string {
 		b.WriteString("`like` and `ilike` (case-insensitive) take a pattern where `*` matches any text; ")
 	}
 	b.WriteString("repeat the parameter to combine conditions (AND). ")
-	v := exampleValue(c)
-	fmt.Fprintf(&b, "Examples: `eq.%s`, `not.eq.%s`, `in.(%s,%s)`, `not.is.null`.", v, v, v, v)
+	v, in := exampleValue(c), exampleValue(c)
+	if ex := examples(c); len(ex) > 1 {
+		if s, ok := exampleString(ex[1]); ok {
+			in += "," + s
+		}
+	}
+	fmt.Fprintf(&b, "Examples: `eq.%s`, `not.eq.%s`, `in.(%s)`, `not.is.null`.", v, v, in)
 	return b.String()
 }
 
@@ -439,11 +444,8 @@ func filterDescription(c descriptor.Column) string {
 // example, or one made up from its type.
 func exampleValue(c descriptor.Column) string {
 	if ex := examples(c); len(ex) > 0 {
-		switch v := ex[0].(type) {
-		case string:
-			return v
-		case bool, int, int64, uint64, float64:
-			return fmt.Sprint(v)
+		if s, ok := exampleString(ex[0]); ok {
+			return s
 		}
 	}
 	switch c.LogicalType {
@@ -461,6 +463,17 @@ func exampleValue(c descriptor.Column) string {
 		return "12:00:00"
 	}
 	return "abc"
+}
+
+// exampleString writes a scalar example as a filter operand.
+func exampleString(v any) (string, bool) {
+	switch v := v.(type) {
+	case string:
+		return v, true
+	case bool, int, int64, uint64, float64:
+		return fmt.Sprint(v), true
+	}
+	return "", false
 }
 
 func columnList(p Product) string {

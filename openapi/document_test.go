@@ -49,7 +49,7 @@ func load(t *testing.T, b []byte) (libopenapi.Document, *v3.Document) {
 		for _, e := range errs {
 			t.Errorf("OAS 3.1 schema: %s: %s", e.Message, e.Reason)
 			for _, se := range e.SchemaValidationErrors {
-				t.Errorf("  at %s: %s", se.Location, se.Reason)
+				t.Errorf("  at %s (%s): %s", se.FieldPath, se.KeywordLocation, se.Reason)
 			}
 		}
 		t.FailNow()

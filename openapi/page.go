@@ -36,6 +36,7 @@ type pageData struct {
 	Name            string
 	Domains         []string
 	ProtocolVersion string
+	MaxLimit        int
 	// Base prefixes the page's links: the base URL with a slash, or "" for
 	// links relative to /docs.
 	Base         string
@@ -49,10 +50,8 @@ type pageProduct struct {
 	Anchor      string
 	ID          string
 	Title       string
-	Name        string
 	Major       int
 	Version     string
-	Domain      string
 	Description string
 	Owner       descriptor.Owner
 	Tags        []string
@@ -87,6 +86,7 @@ func newPageData(n Node, products []Product) pageData {
 		Name:            n.Name,
 		Domains:         n.Domains,
 		ProtocolVersion: protocolVersion(n),
+		MaxLimit:        MaxLimit,
 	}
 	if base != "" {
 		d.Base = base + "/"
@@ -107,10 +107,8 @@ func newPageData(n Node, products []Product) pageData {
 			Anchor:      unique(anchors, "product-"+anchorName(p.Name)+"-v"+strconv.Itoa(p.Major)),
 			ID:          p.ID(),
 			Title:       p.title(),
-			Name:        p.Name,
 			Major:       p.Major,
 			Version:     p.Version,
-			Domain:      p.Domain,
 			Description: p.Description,
 			Owner:       p.Owner,
 			Tags:        p.Tags,
@@ -179,17 +177,13 @@ func curls(base, path string, p Product) []pageCurl {
 		if reservedParams[c.Name] || !filterable(c) {
 			continue
 		}
-		q := url.Values{}
-		q.Set(c.Name, "eq."+exampleValue(c))
 		out = append(out, pageCurl{"Rows where " + c.Name + " equals " + exampleValue(c),
-			"curl " + u("/data?"+q.Encode()+"&limit=10")})
+			"curl " + u("/data?"+queryEscape(c.Name)+"="+queryEscape("eq."+exampleValue(c))+"&limit=10")})
 		break
 	}
-	if sel := selectExample(p); len(p.Columns) > 0 {
-		q := url.Values{}
-		q.Set("select", sel)
-		q.Set("order", orderExample(p))
-		out = append(out, pageCurl{"Some columns, sorted", "curl " + u("/data?"+q.Encode()+"&limit=10")})
+	if len(p.Columns) > 0 {
+		q := "select=" + queryEscape(selectExample(p)) + "&order=" + queryEscape(orderExample(p)) + "&limit=10"
+		out = append(out, pageCurl{"Some columns, sorted", "curl " + u("/data?"+q)})
 	}
 	out = append(out,
 		pageCurl{"Every row, as CSV (by Accept)", "curl -H 'Accept: text/csv' " + u("/data")},
@@ -198,6 +192,12 @@ func curls(base, path string, p Product) []pageCurl {
 		pageCurl{"The JSON Schema of a row", "curl " + u("/schema")},
 	)
 	return out
+}
+
+// queryEscape escapes s for a query string, leaving commas, which the
+// protocol's lists use and which need no escaping, readable.
+func queryEscape(s string) string {
+	return strings.ReplaceAll(url.QueryEscape(s), "%2C", ",")
 }
 
 // shellURL quotes base+"/"+rest for a POSIX shell: single quotes around a

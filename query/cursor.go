@@ -353,6 +353,7 @@ func (p *Page) Rows() int { return p.n }
 
 // Next returns the cursor of the next page, or "" when this page was the
 // last: the request is not limited, or the page has fewer than Limit rows.
+// A full page always has a next one, which may be empty.
 func (p *Page) Next() (string, error) {
 	if !p.r.paged || p.r.Limit == 0 || p.n < p.r.Limit {
 		return "", nil

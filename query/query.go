@@ -65,15 +65,6 @@ func SchemaOf(p *descriptor.Product) Schema {
 	return Schema{Columns: p.Output.Schema, PrimaryKey: p.Output.PrimaryKey}
 }
 
-func (s Schema) column(name string) (descriptor.Column, bool) {
-	for _, c := range s.Columns {
-		if c.Name == name {
-			return c, true
-		}
-	}
-	return descriptor.Column{}, false
-}
-
 func (s Schema) names() []string {
 	n := make([]string, len(s.Columns))
 	for i, c := range s.Columns {
@@ -159,7 +150,8 @@ type Order struct {
 
 // Parse checks a data request against a product's schema. Its errors are
 // *problem.Error with status 400, naming the parameter at fault and what it
-// accepts.
+// accepts. A reserved parameter keeps its meaning even when a column has
+// its name: such a column cannot be filtered.
 func Parse(values url.Values, s Schema, o Options) (*Request, error) {
 	if o.MaxLimit <= 0 {
 		o.MaxLimit = DefaultMaxLimit
