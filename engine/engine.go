@@ -183,7 +183,9 @@ func (e *Engine) Sandbox(ctx context.Context) error {
 }
 
 // Stream runs a query and hands its result, as Arrow record batches, to fn.
-// The reader is valid only during fn. Cancelling ctx interrupts the query.
+// The result is computed as fn reads it (a streaming result): memory holds
+// a batch, not the answer. The reader is valid only during fn; a batch only
+// until the next call to Next. Cancelling ctx interrupts the query.
 func (e *Engine) Stream(ctx context.Context, query string, args []any, fn func(array.RecordReader) error) error {
 	conn, err := e.db.Conn(ctx)
 	if err != nil {
@@ -191,6 +193,9 @@ func (e *Engine) Stream(ctx context.Context, query string, args []any, fn func(a
 	}
 	defer conn.Close()
 	return conn.Raw(func(dc any) error {
+		if raw, ok := rawConn(dc.(driver.Conn)); ok {
+			return streamQuery(ctx, raw, query, args, func(r *streamReader) error { return fn(r) })
+		}
 		a, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
 		if err != nil {
 			return err

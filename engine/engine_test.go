@@ -4,6 +4,7 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -207,5 +208,45 @@ func TestStreamCancel(t *testing.T) {
 	}
 	if rows >= 100000000 {
 		t.Fatal("the query ran to the end")
+	}
+}
+
+// rss is the process's resident memory in bytes, from /proc.
+func rss(t *testing.T) int64 {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		t.Skip("no /proc/self/statm")
+	}
+	var size, resident int64
+	fmt.Sscan(string(b), &size, &resident)
+	return resident * int64(os.Getpagesize())
+}
+
+func TestStreamKeepsMemoryFlat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("streams 10M rows")
+	}
+	e := open(t)
+	before := rss(t)
+	var rows, peak int64
+	// Materialized, this answer would take about 700 MB.
+	err := e.Stream(context.Background(), "SELECT range AS i, repeat('x', 40) || range AS s FROM range(10000000)", nil, func(rr array.RecordReader) error {
+		for rr.Next() {
+			rows += rr.RecordBatch().NumRows()
+			if rows%(1<<20) < 2048 {
+				peak = max(peak, rss(t))
+			}
+		}
+		return rr.Err()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows != 10000000 {
+		t.Fatalf("%d rows", rows)
+	}
+	if grew := peak - before; grew > 250<<20 {
+		t.Fatalf("memory grew by %d MB while streaming", grew>>20)
 	}
 }
