@@ -117,6 +117,9 @@ func (n *Node) Start(ctx context.Context) error {
 	if len(descs) == 0 {
 		return fmt.Errorf("node %s: no data product descriptors in %s", n.opts.Name, n.opts.Dir)
 	}
+	if clash := nameClashes(descs); clash.HasErrors() {
+		return fmt.Errorf("node %s: invalid descriptors:\n%w", n.opts.Name, clash)
+	}
 	if err := n.openDataDir(); err != nil {
 		return err
 	}
@@ -259,6 +262,24 @@ func (n *Node) cursorSecret() ([]byte, error) {
 		return nil, fmt.Errorf("node %s: cursor key: %w", n.opts.Name, err)
 	}
 	return b, nil
+}
+
+// nameClashes reports products of different domains that share a name and
+// major: a node addresses its products by name, so they would collide.
+func nameClashes(descs []*descriptor.Product) descriptor.Problems {
+	var problems descriptor.Problems
+	seen := map[string]*descriptor.Product{}
+	for _, d := range descs {
+		key := fmt.Sprintf("%s@v%d", d.Name, d.Major())
+		if first, ok := seen[key]; ok {
+			problems = append(problems, d.Problem("name",
+				"product %q v%d is also served by this node from domain %q (%s); a node serves one product per name and major",
+				d.Name, d.Major(), first.Domain, first.File))
+			continue
+		}
+		seen[key] = d
+	}
+	return problems
 }
 
 // registry finds a node's products by name and major.
