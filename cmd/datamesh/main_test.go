@@ -134,3 +134,22 @@ func TestUsage(t *testing.T) {
 		}
 	}
 }
+
+// The DESIGN example must always validate, unchanged.
+func TestDesignExampleValidates(t *testing.T) {
+	ours, err := os.ReadFile("testdata/aviation/delays-by-airport.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinned, err := os.ReadFile("../../descriptor/testdata/good/aviation/delays-by-airport.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(ours, pinned) {
+		t.Fatal("testdata/aviation/delays-by-airport.yaml differs from the pinned DESIGN example")
+	}
+	out, err := runCLI(t, "validate", "testdata/aviation")
+	if err != nil || !strings.Contains(out, "1 product(s) valid") {
+		t.Fatalf("%v\n%s", err, out)
+	}
+}
