@@ -12,6 +12,9 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
 // Connector reads one input of a product into the engine.
@@ -32,8 +35,27 @@ type Engine interface {
 	Exec(ctx context.Context, sql string, args ...any) error
 	// Load creates the table rel with cols and fills it from rows.
 	Load(ctx context.Context, rel Relation, cols []Column, rows Rows) error
+	// LoadArrow creates (or replaces, atomically) the table rel with the
+	// batches of rr.
+	LoadArrow(ctx context.Context, rel Relation, rr array.RecordReader) error
 	// Allow adds dir to the folders the engine may read once it is sandboxed.
 	Allow(dir string)
+}
+
+// Refresher is a connector whose data is read again when it is older than
+// MaxAge, before a request reads the product (a copy of another product,
+// say). Other connectors are bound once, or are views that always read
+// their source as it is.
+type Refresher interface {
+	Connector
+	MaxAge() time.Duration
+}
+
+// Resolver finds a node serving a product: the highest available version
+// matching ref, and the base URL of a node serving it. The catalog
+// implements it.
+type Resolver interface {
+	Resolve(ctx context.Context, ref string) (version, nodeURL string, err error)
 }
 
 // Relation names a table or view in the engine.
@@ -72,6 +94,12 @@ type Config struct {
 	Input   string
 	Dir     string
 	Options map[string]any
+	// Columns are the columns of this input the transform uses, when the
+	// engine could tell (nil: unknown, read them all). A connector may read
+	// only these (column pushdown).
+	Columns []string
+	// Resolver finds other products on the mesh; nil without a catalog.
+	Resolver Resolver
 }
 
 // Spec describes a kind of connector.

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/datamesh/datamesh/connector"
 	"github.com/datamesh/datamesh/descriptor"
@@ -25,9 +27,95 @@ type Product struct {
 	// Columns are the columns the transform really produces, in output
 	// order, with their DuckDB types.
 	Columns []Column
-	// Unavailable says why the product cannot be computed now (an input that
-	// cannot be bound); empty when it can.
-	Unavailable string
+
+	mu          sync.Mutex
+	inputs      []*boundInput
+	unavailable string // why the product cannot be computed now; "" when it can
+	compiled    bool
+}
+
+// boundInput is an input's connector and when it last read its source.
+type boundInput struct {
+	name    string
+	path    string // field path in the descriptor, for problems
+	c       connector.Connector
+	rel     connector.Relation
+	boundAt time.Time // zero: not bound
+}
+
+// describe names the input and, when the connector says, its source.
+func (in *boundInput) describe() string {
+	if s, ok := in.c.(fmt.Stringer); ok {
+		return in.name + " (" + s.String() + ")"
+	}
+	return in.name
+}
+
+// readsProducts reports whether an input is a copy of another product.
+func (p *Product) readsProducts() bool {
+	for _, in := range p.inputs {
+		if _, ok := in.c.(connector.Refresher); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// Unavailable says why the product cannot be computed now (an input that
+// cannot be read); empty when it can.
+func (p *Product) Unavailable() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.unavailable
+}
+
+// UpstreamError is an input that could not be read when a request needed
+// it. The node answers it as a bad gateway naming the input.
+type UpstreamError struct {
+	Product, Input string
+	Err            error
+}
+
+func (e *UpstreamError) Error() string {
+	return fmt.Sprintf("product %s, input %q: %v", e.Product, e.Input, e.Err)
+}
+
+func (e *UpstreamError) Unwrap() error { return e.Err }
+
+// Prepare makes a product ready for a request: inputs that refresh
+// (copies of other products) and are older than their MaxAge are read
+// again, and a product that was unavailable is compiled once its inputs
+// can be read. Concurrent requests share one refresh.
+func (e *Engine) Prepare(ctx context.Context, p *Product) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	for _, in := range p.inputs {
+		r, refreshes := in.c.(connector.Refresher)
+		fresh := !in.boundAt.IsZero() && (!refreshes || now.Sub(in.boundAt) < r.MaxAge())
+		if fresh {
+			continue
+		}
+		if err := in.c.Bind(ctx, e, in.rel); err != nil {
+			return &UpstreamError{Product: p.Desc.ID(), Input: in.describe(), Err: err}
+		}
+		in.boundAt = time.Now()
+	}
+	if !p.compiled {
+		p.unavailable = ""
+		if problems := e.compile(ctx, p); problems.HasErrors() {
+			p.unavailable = "the transform does not compile over its inputs: " + problems.Errors().Error()
+			var names []string
+			for _, in := range p.inputs {
+				if _, ok := in.c.(connector.Refresher); ok {
+					names = append(names, in.describe())
+				}
+			}
+			return &UpstreamError{Product: p.Desc.ID(), Input: strings.Join(names, ", "),
+				Err: fmt.Errorf("what it serves now does not fit the transform: %w", problems.Errors())}
+		}
+	}
+	return nil
 }
 
 // Column is an output column as the engine computes it.
@@ -48,7 +136,8 @@ func SchemaName(d *descriptor.Product) string {
 
 // Build binds every product's inputs, sandboxes the engine, then compiles
 // every transform and checks it against the declared output. Products whose
-// inputs are unavailable are returned with Unavailable set and a warning.
+// inputs are unavailable are returned with Unavailable set and a warning;
+// Prepare tries them again when a request comes.
 // Validation (`datamesh validate`) and serving share this path.
 func (e *Engine) Build(ctx context.Context, descs []*descriptor.Product) ([]*Product, descriptor.Problems) {
 	var problems descriptor.Problems
@@ -63,7 +152,16 @@ func (e *Engine) Build(ctx context.Context, descs []*descriptor.Product) ([]*Pro
 		return nil, problems
 	}
 	for _, p := range products {
-		problems = append(problems, e.compile(ctx, p)...)
+		more := e.compile(ctx, p)
+		if more.HasErrors() && p.readsProducts() {
+			// The transform disagrees with what an upstream product serves
+			// now: wait for the upstream rather than refuse to start.
+			p.unavailable = "the transform does not compile over its inputs: " + more.Errors().Error()
+			for i := range more {
+				more[i].Severity = descriptor.Warning
+			}
+		}
+		problems = append(problems, more...)
 	}
 	return products, problems
 }
@@ -71,6 +169,8 @@ func (e *Engine) Build(ctx context.Context, descs []*descriptor.Product) ([]*Pro
 func (e *Engine) bindInputs(ctx context.Context, p *Product) descriptor.Problems {
 	d := p.Desc
 	var problems descriptor.Problems
+	// The columns the transform mentions let connectors read only those.
+	a, _ := e.analyze(ctx, d, strings.TrimRight(strings.TrimSpace(d.Transform.SQL), "; \t\n"))
 	if err := e.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+sqlq.Ident(p.Schema)); err != nil {
 		return append(problems, d.Problem("name", "cannot create the product's schema: %v", err))
 	}
@@ -81,20 +181,24 @@ func (e *Engine) bindInputs(ctx context.Context, p *Product) descriptor.Problems
 			problems = append(problems, d.Problem(path, "no connector %q in this build", in.Kind))
 			continue
 		}
-		c, err := spec.New(connector.Config{Input: in.Name, Dir: d.Dir, Options: in.Options})
+		c, err := spec.New(connector.Config{Input: in.Name, Dir: d.Dir, Options: in.Options,
+			Columns: a.columns, Resolver: e.resolver})
 		if err != nil {
 			problems = append(problems, d.Problem(path, "%v", err))
 			continue
 		}
-		rel := connector.Relation{Schema: p.Schema, Name: in.Name}
-		if err := c.Bind(ctx, e, rel); err != nil {
+		bi := &boundInput{name: in.Name, path: path, c: c, rel: connector.Relation{Schema: p.Schema, Name: in.Name}}
+		p.inputs = append(p.inputs, bi)
+		if err := c.Bind(ctx, e, bi.rel); err != nil {
 			if errors.Is(err, connector.ErrUnavailable) {
-				p.Unavailable = fmt.Sprintf("input %q: %v", in.Name, err)
-				problems = append(problems, d.Warning(path, "%v; the product is served as unavailable", err))
+				p.unavailable = fmt.Sprintf("input %q: %v", in.Name, err)
+				problems = append(problems, d.Warning(path, "%v; the product is served as unavailable until it can be read", err))
 				continue
 			}
 			problems = append(problems, d.Problem(path, "cannot read input %q: %s", in.Name, cleanDuckError(err)))
+			continue
 		}
+		bi.boundAt = time.Now()
 	}
 	return problems
 }
@@ -105,10 +209,11 @@ func (e *Engine) bindInputs(ctx context.Context, p *Product) descriptor.Problems
 func (e *Engine) compile(ctx context.Context, p *Product) descriptor.Problems {
 	d := p.Desc
 	sql := strings.TrimRight(strings.TrimSpace(d.Transform.SQL), "; \t\n")
-	refs, problems := e.analyze(ctx, d, sql)
+	a, problems := e.analyze(ctx, d, sql)
 	if problems.HasErrors() {
 		return problems
 	}
+	refs := a.tables
 	declared := make(map[string]bool, len(d.Inputs))
 	for i, in := range d.Inputs {
 		declared[in.Name] = true
@@ -123,7 +228,7 @@ func (e *Engine) compile(ctx context.Context, p *Product) descriptor.Problems {
 				"the transform reads %q, which is not a declared input (inputs: %s)", r, inputNames(d)))
 		}
 	}
-	if problems.HasErrors() || p.Unavailable != "" {
+	if problems.HasErrors() || p.unavailable != "" {
 		return problems
 	}
 	transform := sqlq.Qualified(p.Schema, "@transform")
@@ -166,15 +271,24 @@ func (e *Engine) compile(ctx context.Context, p *Product) descriptor.Problems {
 	if err := e.Exec(ctx, "CREATE OR REPLACE VIEW "+p.Relation()+" AS SELECT "+strings.Join(names, ", ")+" FROM "+transform); err != nil {
 		return append(problems, d.Problem("transform.sql", "%s", sqlError(d, sql, err)))
 	}
+	p.compiled = true
 	return problems
 }
 
-// analyze parses the transform with DuckDB's own parser and returns the
-// names of the tables it reads (common table expressions excluded).
-func (e *Engine) analyze(ctx context.Context, d *descriptor.Product, sql string) ([]string, descriptor.Problems) {
+// analysis is what the engine learns of a transform from its parse tree.
+type analysis struct {
+	// tables are the tables it reads, common table expressions excluded.
+	tables []string
+	// columns are the column names it mentions anywhere; nil when it
+	// selects * somewhere, so that any column may be used.
+	columns []string
+}
+
+// analyze parses the transform with DuckDB's own parser.
+func (e *Engine) analyze(ctx context.Context, d *descriptor.Product, sql string) (analysis, descriptor.Problems) {
 	var out string
 	if err := e.db.QueryRowContext(ctx, "SELECT CAST(json_serialize_sql(?::VARCHAR) AS VARCHAR)", sql).Scan(&out); err != nil {
-		return nil, descriptor.Problems{d.Problem("transform.sql", "cannot parse the SQL: %v", err)}
+		return analysis{}, descriptor.Problems{d.Problem("transform.sql", "cannot parse the SQL: %v", err)}
 	}
 	var tree struct {
 		Error      bool              `json:"error"`
@@ -184,7 +298,7 @@ func (e *Engine) analyze(ctx context.Context, d *descriptor.Product, sql string)
 		Statements []json.RawMessage `json:"statements"`
 	}
 	if err := json.Unmarshal([]byte(out), &tree); err != nil {
-		return nil, descriptor.Problems{d.Problem("transform.sql", "cannot read DuckDB's parse tree: %v", err)}
+		return analysis{}, descriptor.Problems{d.Problem("transform.sql", "cannot read DuckDB's parse tree: %v", err)}
 	}
 	if tree.Error {
 		msg := tree.Message
@@ -192,19 +306,25 @@ func (e *Engine) analyze(ctx context.Context, d *descriptor.Product, sql string)
 			msg = "the transform must be a single SELECT statement (WITH ... SELECT is fine)"
 		}
 		pos, _ := strconv.Atoi(tree.Position)
-		return nil, descriptor.Problems{sqlProblem(d, sql, pos, msg)}
+		return analysis{}, descriptor.Problems{sqlProblem(d, sql, pos, msg)}
 	}
 	if len(tree.Statements) != 1 {
-		return nil, descriptor.Problems{d.Problem("transform.sql",
+		return analysis{}, descriptor.Problems{d.Problem("transform.sql",
 			"the transform must be a single SELECT statement, it has %d", len(tree.Statements))}
 	}
 	var node any
 	if err := json.Unmarshal(tree.Statements[0], &node); err != nil {
-		return nil, descriptor.Problems{d.Problem("transform.sql", "cannot read DuckDB's parse tree: %v", err)}
+		return analysis{}, descriptor.Problems{d.Problem("transform.sql", "cannot read DuckDB's parse tree: %v", err)}
 	}
 	var problems descriptor.Problems
 	ctes := map[string]bool{}
-	var tables []string
+	var tables, columns []string
+	star := false
+	addColumn := func(c string) {
+		if !slices.Contains(columns, c) {
+			columns = append(columns, c)
+		}
+	}
 	var walk func(v any)
 	walk = func(v any) {
 		switch x := v.(type) {
@@ -216,6 +336,23 @@ func (e *Engine) analyze(ctx context.Context, d *descriptor.Product, sql string)
 						if k, ok := kv["key"].(string); ok {
 							ctes[k] = true
 						}
+					}
+				}
+			}
+			switch x["class"] {
+			case "COLUMN_REF":
+				if names, ok := x["column_names"].([]any); ok && len(names) > 0 {
+					if c, ok := names[len(names)-1].(string); ok {
+						addColumn(c)
+					}
+				}
+			case "STAR":
+				star = true
+			}
+			if using, ok := x["using_columns"].([]any); ok {
+				for _, u := range using {
+					if c, ok := u.(string); ok {
+						addColumn(c)
 					}
 				}
 			}
@@ -241,13 +378,16 @@ func (e *Engine) analyze(ctx context.Context, d *descriptor.Product, sql string)
 		}
 	}
 	walk(node)
-	refs := tables[:0]
+	a := analysis{columns: columns}
+	if star {
+		a.columns = nil
+	}
 	for _, t := range tables {
 		if !ctes[t] {
-			refs = append(refs, t)
+			a.tables = append(a.tables, t)
 		}
 	}
-	return refs, problems
+	return a, problems
 }
 
 func (e *Engine) describe(ctx context.Context, query string) ([]Column, error) {

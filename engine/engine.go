@@ -43,6 +43,9 @@ type Options struct {
 	MemoryLimit string
 	// MaxConns caps concurrent queries; 0 means 4 × GOMAXPROCS.
 	MaxConns int
+	// Resolver finds other products for product inputs; nil without a
+	// catalog (inputs then need a url).
+	Resolver connector.Resolver
 	Logger   *slog.Logger
 }
 
@@ -56,13 +59,14 @@ type Engine struct {
 	mu        sync.Mutex
 	allowed   []string
 	sandboxed bool
+	resolver  connector.Resolver
 }
 
 var _ connector.Engine = (*Engine)(nil)
 
 // Open starts a DuckDB database.
 func Open(ctx context.Context, o Options) (*Engine, error) {
-	e := &Engine{log: o.Logger, tempDir: o.TempDir}
+	e := &Engine{log: o.Logger, tempDir: o.TempDir, resolver: o.Resolver}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}

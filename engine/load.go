@@ -8,6 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/duckdb/duckdb-go/v2"
 
@@ -66,3 +69,32 @@ func (e *Engine) Load(ctx context.Context, rel connector.Relation, cols []connec
 		return nil
 	})
 }
+
+// LoadArrow creates or replaces the table rel with the batches of rr, in
+// one statement: readers of rel see the old table or the new one.
+func (e *Engine) LoadArrow(ctx context.Context, rel connector.Relation, rr array.RecordReader) error {
+	conn, err := e.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		a, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
+		if err != nil {
+			return err
+		}
+		view := fmt.Sprintf("arrow_load_%d", loadSeq.Add(1))
+		release, err := a.RegisterView(rr, view)
+		if err != nil {
+			return fmt.Errorf("load %s: %w", rel, err)
+		}
+		defer release()
+		stmt := "CREATE OR REPLACE TABLE " + rel.String() + " AS SELECT * FROM " + sqlq.Ident(view)
+		if _, err := dc.(driver.ExecerContext).ExecContext(ctx, stmt, nil); err != nil {
+			return fmt.Errorf("load %s: %w", rel, err)
+		}
+		return nil
+	})
+}
+
+var loadSeq atomic.Int64

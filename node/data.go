@@ -16,7 +16,6 @@ import (
 	"github.com/datamesh/datamesh/engine"
 	"github.com/datamesh/datamesh/engine/sqlq"
 	"github.com/datamesh/datamesh/format"
-	"github.com/datamesh/datamesh/problem"
 	"github.com/datamesh/datamesh/query"
 )
 
@@ -29,9 +28,8 @@ func (n *Node) getData(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if p.Unavailable != "" {
-		return problem.New(http.StatusServiceUnavailable, problem.Unavailable,
-			"product %s cannot be computed now: %s", p.Desc.ID(), p.Unavailable)
+	if err := n.prepare(r, p); err != nil {
+		return err
 	}
 	params := r.URL.Query()
 	f, err := format.Negotiate(r.Header.Get("Accept"), params.Get("format"))

@@ -67,8 +67,8 @@ func (n *Node) links(p *engine.Product) map[string]string {
 }
 
 func statusOf(p *engine.Product) status {
-	if p.Unavailable != "" {
-		return status{State: "unavailable", Reason: p.Unavailable}
+	if reason := p.Unavailable(); reason != "" {
+		return status{State: "unavailable", Reason: reason}
 	}
 	return status{State: "available"}
 }

@@ -167,7 +167,7 @@ func TestDiscovery(t *testing.T) {
 		t.Errorf("enriched status: %v", st)
 	}
 	a := get(t, n.URL()+"/products/enriched/v1/data")
-	if a.status != http.StatusServiceUnavailable || !strings.Contains(string(a.body), "composition") {
+	if a.status != http.StatusBadGateway || !strings.Contains(string(a.body), "no catalog to resolve it") {
 		t.Errorf("unavailable product: %d %s", a.status, a.body)
 	}
 }
