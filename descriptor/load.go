@@ -99,6 +99,7 @@ func LoadDir(dir string) ([]*Product, Problems) {
 		probs = append(probs, Problem{Pos: Pos{File: dir}, Msg: readError(err)})
 	}
 	probs = append(probs, duplicates(products)...)
+	probs = append(probs, Cycles(products)...)
 	probs.Sort()
 	return products, probs
 }
