@@ -36,7 +36,7 @@ var objects = map[string]object{
 			"classification", "examples"},
 		required: []string{"name", "logicalType"},
 	},
-	"serving": {fields: []string{"mode"}},
+	"serving": {fields: []string{"mode", "refresh", "timeout"}},
 	"sla":     {fields: []string{"latencyP99", "freshness", "availability"}},
 }
 
@@ -387,9 +387,7 @@ func (l *loader) product(root *yaml.Node) {
 		case "output":
 			l.output(path, v)
 		case "serving":
-			l.object(path, v, "serving", func(field, path string, v *yaml.Node) {
-				p.Serving.Mode = l.enum(path, v, Modes, "a serving mode")
-			})
+			l.serving(path, v)
 		case "sla":
 			l.sla(path, v)
 		}
@@ -612,4 +610,47 @@ func (l *loader) sla(path string, v *yaml.Node) {
 			}
 		}
 	})
+}
+
+func (l *loader) serving(path string, v *yaml.Node) {
+	sv := &l.p.Serving
+	var refresh *yaml.Node
+	l.object(path, v, "serving", func(field, path string, v *yaml.Node) {
+		switch field {
+		case "mode":
+			sv.Mode = l.enum(path, v, Modes, "a serving mode")
+		case "refresh":
+			s, ok := l.str(path, v)
+			if !ok {
+				return
+			}
+			sched, err := ParseSchedule(s)
+			if err != nil {
+				l.errorf(v, path, "%s", err)
+				return
+			}
+			sv.Refresh, refresh = sched, v
+		case "timeout":
+			s, ok := l.str(path, v)
+			if !ok {
+				return
+			}
+			d, err := ParseDuration(s)
+			if err == nil && d == 0 {
+				err = fmt.Errorf("%q is zero: give a positive duration, or leave timeout out for the node's default", s)
+			}
+			if err != nil {
+				l.errorf(v, path, "%s", err)
+				return
+			}
+			sv.Timeout = d
+		}
+	})
+	if refresh != nil && sv.Mode != ModeMaterialized && (sv.Mode == "" || slices.Contains(Modes, sv.Mode)) {
+		mode := sv.Mode
+		if mode == "" {
+			mode = ModeLive
+		}
+		l.errorf(refresh, join(path, "refresh"), "only materialized products are refreshed, and this one is %s: set serving.mode: materialized, or remove refresh", mode)
+	}
 }

@@ -194,6 +194,15 @@ func TestFull(t *testing.T) {
 	if p.Serving.Mode != descriptor.ModeMaterialized {
 		t.Errorf("Mode = %q", p.Serving.Mode)
 	}
+	if got := p.Serving.Refresh.String(); got != "0 */6 * * *" {
+		t.Errorf("Refresh = %q", got)
+	}
+	if next := p.Serving.Refresh.Next(time.Date(2024, 5, 1, 6, 0, 0, 0, time.UTC)); !next.Equal(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)) {
+		t.Errorf("Refresh.Next = %v", next)
+	}
+	if p.Serving.Timeout != descriptor.Duration(5*time.Minute) {
+		t.Errorf("Timeout = %v", p.Serving.Timeout)
+	}
 	want := descriptor.SLA{LatencyP99: descriptor.Duration(50 * time.Millisecond),
 		Freshness: descriptor.Duration(7 * 24 * time.Hour), Availability: "99.95%"}
 	if p.SLA != want {
@@ -216,6 +225,10 @@ func TestBad(t *testing.T) {
 		"bad-kind":             {`3:7: kind: "DataContract" is not supported: write DataProduct`},
 		"bad-logical-type":     {`20:20: output.schema[1].logicalType: "int" is not a logical type; did you mean "integer"?`},
 		"bad-mode":             {`22:9: serving.mode: "materialised" is not a serving mode (live, materialized, async); did you mean "materialized"?`},
+		"bad-cron":             {`23:12: serving.refresh: "0 25 * * *" is not a valid cron expression: hour "25" is out of range 0-23`},
+		"bad-refresh":          {`23:12: serving.refresh: "every hour" is neither an interval (a duration: 15m, 1h, 1d) nor a cron expression of 5 fields (minute hour day-of-month month day-of-week, e.g. "0 */6 * * *")`},
+		"bad-timeout":          {`24:12: serving.timeout: "0s" is zero: give a positive duration, or leave timeout out for the node's default`},
+		"refresh-live":         {`22:12: serving.refresh: only materialized products are refreshed, and this one is live: set serving.mode: materialized, or remove refresh`},
 		"bad-name":             {`4:7: name: "Delays_By_Airport" is not a valid name: use lowercase letters, digits and single dashes, starting with a letter (e.g. delays-by-airport)`},
 		"bad-option-type":      {`14:15: inputs[0].file.header: must be a boolean (true or false), not the string "yes"`},
 		"bad-product-ref":      {`12:14: inputs[0].product.ref: "geo/flights" has no version range: write domain/name@range, e.g. geo/airports@^1`},

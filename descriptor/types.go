@@ -169,6 +169,12 @@ type Column struct {
 // Serving says how requests are answered.
 type Serving struct {
 	Mode string `json:"mode"`
+	// Refresh is when a materialized product is rebuilt; zero: only when
+	// the node starts and when a refresh is asked for.
+	Refresh Schedule `json:"refresh,omitzero"`
+	// Timeout bounds one refresh (materialized) or one job; zero: the
+	// node's default.
+	Timeout Duration `json:"timeout,omitzero"`
 }
 
 // SLA is what the owners promise.
@@ -186,6 +192,13 @@ func (d Duration) String() string { return time.Duration(d).String() }
 
 // MarshalText writes the duration in its Go form.
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText reads a duration as ParseDuration does.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := ParseDuration(string(b))
+	*d = v
+	return err
+}
 
 // maxDays is the longest duration in days that a time.Duration holds.
 const maxDays = float64(math.MaxInt64 / int64(24*time.Hour))

@@ -28,25 +28,49 @@ func (n *Node) getData(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := n.prepare(r, p); err != nil {
-		return err
-	}
+	info := infoOf(r)
+	info.product = p
 	params := r.URL.Query()
 	f, err := format.Negotiate(r.Header.Get("Accept"), params.Get("format"))
 	if err != nil {
 		return err
 	}
-	req, err := query.Parse(params, n.querySchema(p), query.Options{
-		MaxLimit: n.opts.MaxLimit, Secret: n.secret, Scope: fmt.Sprintf("%s@v%d", p.Desc.Name, p.Desc.Major()),
-	})
+	info.format = f.Name
+	req, err := n.parseQuery(p, params)
 	if err != nil {
 		return err
 	}
-	sql, args := req.SQL(p.Relation())
+	// Materialized products read their snapshot; async ones answer with a
+	// job (serve.go).
+	if done, err := n.serveByMode(w, r, p, req, f); done {
+		return err
+	}
+	if err := n.prepare(r, p); err != nil {
+		return err
+	}
+	return n.answer(w, r, p, req, f, p.Relation())
+}
+
+func (n *Node) parseQuery(p *engine.Product, params url.Values) (*query.Request, error) {
+	return query.Parse(params, n.querySchema(p), query.Options{
+		MaxLimit: n.opts.MaxLimit, Secret: n.secret, Scope: fmt.Sprintf("%s@v%d", p.Desc.Name, p.Desc.Major()),
+	})
+}
+
+// setContentHeaders sets the headers of a data answer in format f.
+func setContentHeaders(w http.ResponseWriter, p *engine.Product, f format.Format) {
 	h := w.Header()
 	h.Set("Content-Type", f.ContentType)
 	h.Set("Content-Disposition", fmt.Sprintf(`inline; filename="%s-v%d%s"`, p.Desc.Name, p.Desc.Major(), f.Ext))
 	h.Set("Vary", "Accept")
+}
+
+// answer answers req over relation, the product's output view or a
+// snapshot of it, with DuckDB.
+func (n *Node) answer(w http.ResponseWriter, r *http.Request, p *engine.Product, req *query.Request,
+	f format.Format, relation string) error {
+	sql, args := req.SQL(relation)
+	setContentHeaders(w, p, f)
 	if req.Limit > 0 {
 		return n.page(w, r, p, req, f, sql, args)
 	}
@@ -55,7 +79,7 @@ func (n *Node) getData(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return n.engine.Stream(r.Context(), sql, args, func(rr array.RecordReader) error {
-		return n.stream(w, f, rr, len(req.Select))
+		return n.stream(w, f, rr, len(req.Select), &infoOf(r).rows)
 	})
 }
 
@@ -63,7 +87,7 @@ func (n *Node) getData(w http.ResponseWriter, r *http.Request) error {
 // consumer sees rows while the query still runs.
 // Only the first selected columns are sent: the others are key columns a
 // cursor needs.
-func (n *Node) stream(w http.ResponseWriter, f format.Format, rr array.RecordReader, selected int) error {
+func (n *Node) stream(w http.ResponseWriter, f format.Format, rr array.RecordReader, selected int, rows *int64) error {
 	fw, err := format.NewWriter(f, w, projectSchema(rr.Schema(), selected))
 	if err != nil {
 		return err
@@ -73,6 +97,7 @@ func (n *Node) stream(w http.ResponseWriter, f format.Format, rr array.RecordRea
 	for rr.Next() {
 		b := project(rr.RecordBatch(), selected)
 		err := fw.Write(b)
+		*rows += b.NumRows()
 		b.Release()
 		if err != nil {
 			return abort(started, err)
@@ -138,6 +163,9 @@ func (n *Node) page(w http.ResponseWriter, r *http.Request, p *engine.Product, r
 	})
 	if err != nil {
 		return err
+	}
+	for _, b := range batches {
+		infoOf(r).rows += b.NumRows()
 	}
 	next, err := pg.Next()
 	if err != nil {

@@ -27,7 +27,7 @@ type summary struct {
 }
 
 type status struct {
-	State  string `json:"state"` // available | unavailable
+	State  string `json:"state"` // available | degraded | unavailable
 	Reason string `json:"reason,omitempty"`
 }
 
@@ -38,8 +38,11 @@ type description struct {
 	Transform  descriptor.Transform `json:"transform"`
 	PrimaryKey []string             `json:"primaryKey,omitempty"`
 	Schema     []column             `json:"schema"`
-	SLA        descriptor.SLA       `json:"sla,omitzero"`
-	Versions   []version            `json:"versions"`
+	SLA        SLAReport            `json:"sla"`
+	// Serving is the state of a materialized product: its snapshot and
+	// refreshes (materialize.go).
+	Serving  *ServingStatus `json:"serving,omitempty"`
+	Versions []version      `json:"versions"`
 }
 
 type input struct {
@@ -66,6 +69,16 @@ func (n *Node) links(p *engine.Product) map[string]string {
 	return map[string]string{"self": base, "data": major + "/data", "schema": major + "/schema"}
 }
 
+// productStatus is statusOf, or for a materialized product the state of
+// its snapshot: it serves, maybe degraded, whether its inputs can be read
+// now or not.
+func (n *Node) productStatus(p *engine.Product) status {
+	if m := n.materializedOf(p); m != nil {
+		return m.state()
+	}
+	return statusOf(p)
+}
+
 func statusOf(p *engine.Product) status {
 	if reason := p.Unavailable(); reason != "" {
 		return status{State: "unavailable", Reason: reason}
@@ -82,7 +95,7 @@ func (n *Node) summarize(p *engine.Product) summary {
 	return summary{
 		ID: d.ID(), Domain: d.Domain, Name: d.Name, Version: d.Version, Major: d.Major(),
 		Title: d.Title, Description: d.Description, Owner: d.Owner, Tags: d.Tags,
-		Mode: mode, Status: statusOf(p), Links: n.links(p),
+		Mode: mode, Status: n.productStatus(p), Links: n.links(p),
 	}
 }
 
@@ -92,7 +105,7 @@ func (n *Node) describe(p *engine.Product) description {
 		summary:    n.summarize(p),
 		Transform:  d.Transform,
 		PrimaryKey: d.Output.PrimaryKey,
-		SLA:        d.SLA,
+		SLA:        n.slaReport(p, n.now()),
 		Inputs:     []input{},
 	}
 	for _, in := range d.Inputs {
@@ -107,8 +120,12 @@ func (n *Node) describe(p *engine.Product) description {
 	}
 	for _, v := range n.products.byName[d.Name] {
 		out.Versions = append(out.Versions, version{
-			Version: v.Desc.Version, Major: v.Desc.Major(), Status: statusOf(v), Links: n.links(v),
+			Version: v.Desc.Version, Major: v.Desc.Major(), Status: n.productStatus(v), Links: n.links(v),
 		})
+	}
+	if m := n.materializedOf(p); m != nil {
+		sv := m.status(n.now())
+		out.Serving = &sv
 	}
 	return out
 }

@@ -21,6 +21,12 @@ func (n *Node) Handler() http.Handler {
 	mux.Handle("/products/{name}", n.get(n.getProduct))
 	mux.Handle("/products/{name}/{major}/data", n.get(n.getData))
 	mux.Handle("/products/{name}/{major}/schema", n.get(n.getSchema))
+	// Serving modes (serve.go, jobs_http.go) and metrics.
+	mux.Handle("/products/{name}/{major}/refresh", n.methods(map[string]handlerFunc{http.MethodPost: n.postRefresh}))
+	mux.Handle("/products/{name}/{major}/jobs", n.methods(map[string]handlerFunc{http.MethodPost: n.postJob}))
+	mux.Handle("/jobs/{id}", n.methods(map[string]handlerFunc{http.MethodGet: n.getJob, http.MethodDelete: n.deleteJob}))
+	mux.Handle("/jobs/{id}/result", n.get(n.getJobResult))
+	mux.Handle("/metrics", n.get(n.getMetrics))
 	mux.Handle("/openapi.json", n.get(n.getOpenAPI))
 	mux.Handle("/docs", n.get(n.getDocs))
 	mux.Handle("/healthz", n.get(n.healthz))

@@ -9,14 +9,39 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sort"
+	"strings"
 	"time"
 
+	"github.com/datamesh/datamesh/engine"
 	"github.com/datamesh/datamesh/problem"
 )
 
 type ctxKey int
 
-const loggerKey ctxKey = iota
+const (
+	loggerKey ctxKey = iota
+	infoKey
+)
+
+// requestInfo is what a handler tells the access log, the metrics and the
+// SLA meters about a request: the product it read, in which format, how
+// many rows.
+type requestInfo struct {
+	product *engine.Product
+	format  string
+	rows    int64
+}
+
+var noInfo requestInfo
+
+// infoOf returns the request's info, which observe put in its context.
+func infoOf(r *http.Request) *requestInfo {
+	if i, ok := r.Context().Value(infoKey).(*requestInfo); ok {
+		return i
+	}
+	return &noInfo
+}
 
 // logger returns the request's logger, which carries its request id.
 func (n *Node) logger(r *http.Request) *slog.Logger {
@@ -37,6 +62,36 @@ func (n *Node) get(h handlerFunc) http.Handler {
 			w.Header().Set("Allow", "GET, HEAD")
 			n.fail(w, r, problem.New(http.StatusMethodNotAllowed, problem.NotAllowed,
 				"%s is not allowed here; this node is read-only (allowed: GET, HEAD)", r.Method))
+			return
+		}
+		if err := h(w, r); err != nil {
+			n.fail(w, r, err)
+		}
+	})
+}
+
+// methods adapts handlers to their methods; GET brings HEAD. Other methods
+// are answered 405 with Allow.
+func (n *Node) methods(hs map[string]handlerFunc) http.Handler {
+	var allowed []string
+	for m := range hs {
+		allowed = append(allowed, m)
+		if m == http.MethodGet {
+			allowed = append(allowed, http.MethodHead)
+		}
+	}
+	sort.Strings(allowed)
+	allow := strings.Join(allowed, ", ")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		method := r.Method
+		if method == http.MethodHead {
+			method = http.MethodGet
+		}
+		h, ok := hs[method]
+		if !ok {
+			w.Header().Set("Allow", allow)
+			n.fail(w, r, problem.New(http.StatusMethodNotAllowed, problem.NotAllowed,
+				"%s is not allowed here (allowed: %s)", r.Method, allow))
 			return
 		}
 		if err := h(w, r); err != nil {
@@ -95,11 +150,18 @@ func (n *Node) observe(next http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Request-Id", id)
 		log := n.log.With("request_id", id)
-		r = r.WithContext(context.WithValue(r.Context(), loggerKey, log))
+		info := &requestInfo{}
+		ctx := context.WithValue(context.WithValue(r.Context(), loggerKey, log), infoKey, info)
+		r = r.WithContext(ctx)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
+			aborted := false
+			// The metrics and SLA meters count every answer, aborted ones
+			// too; r.Pattern is the route the mux matched (it sets it on r).
+			defer func() { n.record(r, sw.status, sw.bytes, aborted, time.Since(start), info) }()
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
+					aborted = true
 					log.Warn("answer aborted", "method", r.Method, "path", r.URL.Path)
 					panic(v)
 				}

@@ -21,6 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/datamesh/datamesh/catalog/client"
 	"github.com/datamesh/datamesh/descriptor"
 	"github.com/datamesh/datamesh/engine"
 )
@@ -49,10 +50,20 @@ type Options struct {
 	CursorSecret []byte
 	// Engine tunes DuckDB.
 	Engine engine.Options
+	// Catalog is the base URL of the catalog the node registers with and
+	// resolves product inputs through; empty: no catalog.
+	Catalog string
+	// HeartbeatInterval is how often the node tells the catalog it is alive
+	// (default 10s).
+	HeartbeatInterval time.Duration
 	// ShutdownTimeout bounds how long Shutdown waits for in-flight
 	// requests when its context has no deadline (default 30s).
 	ShutdownTimeout time.Duration
 	Logger          *slog.Logger
+
+	// Serving tunes materialized products, jobs and SLA measurement
+	// (serving.go).
+	Serving ServingOptions
 }
 
 // Node serves the products of one folder.
@@ -71,6 +82,12 @@ type Node struct {
 	stopOnce sync.Once
 	stopErr  error
 	ownData  bool
+
+	// Snapshots, schedules, jobs, SLA meters and metrics (serving.go).
+	serving *serving
+
+	catalog          *client.Client
+	stopRegistration func()
 }
 
 // New checks the options; it touches nothing.
@@ -130,10 +147,21 @@ func (n *Node) Start(ctx context.Context) error {
 	if eopts.Logger == nil {
 		eopts.Logger = n.log
 	}
+	if n.opts.Catalog != "" {
+		n.catalog = client.New(n.opts.Catalog)
+		if eopts.Resolver == nil {
+			eopts.Resolver = resolver{n.catalog}
+		}
+	}
 	eng, err := engine.Open(ctx, eopts)
 	if err != nil {
 		n.closeDataDir()
 		return fmt.Errorf("node %s: %w", n.opts.Name, err)
+	}
+	if err := n.allowServing(eng); err != nil {
+		eng.Close()
+		n.closeDataDir()
+		return err
 	}
 	products, more := eng.Build(ctx, descs)
 	problems = append(problems, more...)
@@ -148,6 +176,10 @@ func (n *Node) Start(ctx context.Context) error {
 	n.engine = eng
 	n.products = newRegistry(products)
 	if n.secret, err = n.cursorSecret(); err != nil {
+		n.shutdownEngine()
+		return err
+	}
+	if err := n.startServing(ctx); err != nil {
 		n.shutdownEngine()
 		return err
 	}
@@ -175,6 +207,9 @@ func (n *Node) Start(ctx context.Context) error {
 		n.done <- err
 	}()
 	close(n.ready)
+	if n.catalog != nil {
+		n.register(n.catalog)
+	}
 	n.log.Info("node ready", "url", n.opts.BaseURL, "products", len(products),
 		"took", time.Since(began).Round(time.Millisecond))
 	return nil
@@ -202,6 +237,9 @@ func (n *Node) Done() <-chan error { return n.done }
 func (n *Node) Shutdown(ctx context.Context) error {
 	n.stopOnce.Do(func() {
 		n.draining.Store(true)
+		if n.stopRegistration != nil {
+			n.stopRegistration()
+		}
 		if _, ok := ctx.Deadline(); !ok {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, n.opts.ShutdownTimeout)
@@ -217,6 +255,7 @@ func (n *Node) Shutdown(ctx context.Context) error {
 }
 
 func (n *Node) shutdownEngine() error {
+	n.stopServing()
 	var err error
 	if n.engine != nil {
 		err = n.engine.Close()

@@ -28,7 +28,10 @@ type command struct {
 }
 
 var commands = []command{
+	{"up", "run a whole mesh folder: the catalog and one node per domain", runUp},
 	{"serve", "serve a folder of data products as a node", runServe},
+	{"catalog", "run the catalog: registry, search, lineage, impact", runCatalog},
+	{"publish", "publish a folder's descriptors to the catalog (from CI)", runPublish},
 	{"validate", "check descriptors: fields, SQL, inputs, output schema", runValidate},
 	{"init", "scaffold a commented descriptor: datamesh init DOMAIN/NAME", runInit},
 	{"schema", "print the JSON Schema of the descriptor format", runSchema},

@@ -22,6 +22,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logFormat := fs.String("log-format", env("DATAMESH_LOG_FORMAT", "text"), "text or json (env DATAMESH_LOG_FORMAT)")
 	memory := fs.String("memory-limit", env("DATAMESH_MEMORY_LIMIT", ""), "DuckDB memory limit, e.g. 1GB (env DATAMESH_MEMORY_LIMIT)")
 	threads := fs.Int("threads", 0, "DuckDB threads; all cores if 0")
+	catalogURL := fs.String("catalog", env("DATAMESH_CATALOG", ""), "catalog URL to register with and resolve product inputs through (env DATAMESH_CATALOG)")
 	grace := fs.Duration("shutdown-timeout", 30*time.Second, "how long in-flight requests may finish on shutdown")
 	args, err := parse(fs, args)
 	if err != nil {
@@ -38,6 +39,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	n, err := node.New(node.Options{
 		Dir: args[0], Addr: *addr, Name: *name, DataDir: *dataDir, BaseURL: *baseURL,
 		Engine:          engine.Options{MemoryLimit: *memory, Threads: *threads},
+		Catalog:         *catalogURL,
 		ShutdownTimeout: *grace, Logger: log,
 	})
 	if err != nil {

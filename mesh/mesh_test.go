@@ -1,0 +1,156 @@
+//go:build duckdb_arrow
+
+package mesh_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+
+	_ "github.com/datamesh/datamesh/connector/all"
+	"github.com/datamesh/datamesh/descriptor"
+	"github.com/datamesh/datamesh/mesh"
+)
+
+// mustUp runs the example mesh on free ports for the test.
+func mustUp(t *testing.T, only ...string) *mesh.Mesh {
+	t.Helper()
+	m, err := mesh.Up(context.Background(), mesh.Options{
+		Dir: "../examples/acme", Only: only, CatalogAddr: "127.0.0.1:0", DataDir: t.TempDir(),
+		HeartbeatInterval: time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := m.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
+	return m
+}
+
+func fetch(t *testing.T, url string, accept string) []byte {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s (%s): %d %s", url, accept, resp.StatusCode, body)
+	}
+	return body
+}
+
+// TestEveryProductInEveryFormat runs the whole example and reads every
+// product in every format: the row counts must agree.
+func TestEveryProductInEveryFormat(t *testing.T) {
+	m := mustUp(t)
+	total := 0
+	for _, d := range m.Nodes {
+		for _, p := range d.Products {
+			total++
+			url := fmt.Sprintf("%s/products/%s/v%d/data", d.Node.URL(), p.Name, p.Major())
+			var rows []map[string]any
+			if err := json.Unmarshal(fetch(t, url, "application/json"), &rows); err != nil {
+				t.Fatalf("%s: %v", p.ID(), err)
+			}
+			if len(rows) == 0 {
+				t.Errorf("%s has no rows", p.ID())
+			}
+			nd := bytes.Count(fetch(t, url, "application/x-ndjson"), []byte("\n"))
+			recs, err := csv.NewReader(bytes.NewReader(fetch(t, url, "text/csv"))).ReadAll()
+			if err != nil {
+				t.Fatalf("%s csv: %v", p.ID(), err)
+			}
+			r, err := ipc.NewReader(bytes.NewReader(fetch(t, url, "application/vnd.apache.arrow.stream")))
+			if err != nil {
+				t.Fatalf("%s arrow: %v", p.ID(), err)
+			}
+			arrowRows := 0
+			for r.Next() {
+				arrowRows += int(r.RecordBatch().NumRows())
+			}
+			r.Release()
+			pq := fetch(t, url, "application/vnd.apache.parquet")
+			if nd != len(rows) || len(recs)-1 != len(rows) || arrowRows != len(rows) || !bytes.HasPrefix(pq, []byte("PAR1")) {
+				t.Errorf("%s: json %d, ndjson %d, csv %d, arrow %d rows; parquet %q", p.ID(), len(rows), nd, len(recs)-1, arrowRows, pq[:4])
+			}
+			if len(recs) > 0 && len(recs[0]) != len(p.Output.Schema) {
+				t.Errorf("%s: csv header %v", p.ID(), recs[0])
+			}
+		}
+	}
+	if total < 12 {
+		t.Errorf("the example has %d products, want at least 12", total)
+	}
+}
+
+// TestCatalogKnowsTheMesh checks the catalog lists every product with the
+// lineage edges its descriptor declares.
+func TestCatalogKnowsTheMesh(t *testing.T) {
+	m := mustUp(t)
+	var list struct {
+		Items []struct {
+			ID     string `json:"id"`
+			URL    string `json:"url"`
+			Status string `json:"status"`
+		} `json:"items"`
+		Total int `json:"total"`
+	}
+	if err := json.Unmarshal(fetch(t, m.Catalog.URL()+"/api/products?limit=100", ""), &list); err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]string{}
+	for _, it := range list.Items {
+		listed[it.ID] = it.Status
+	}
+	composing := 0
+	for _, d := range m.Nodes {
+		for _, p := range d.Products {
+			if st, ok := listed[p.ID()]; !ok || st != "available" {
+				t.Errorf("%s: listed %v, status %q", p.ID(), ok, st)
+			}
+			var want []string
+			for _, in := range p.Inputs {
+				if in.Kind == "product" {
+					ref, _ := descriptor.ParseRef(in.Options["ref"].(string))
+					want = append(want, ref.Domain+"/"+ref.Name)
+				}
+			}
+			if len(want) == 0 {
+				continue
+			}
+			composing++
+			body := string(fetch(t, fmt.Sprintf("%s/api/lineage/%s/%s?direction=upstream&depth=1", m.Catalog.URL(), p.Domain, p.Name), ""))
+			for _, w := range want {
+				if !strings.Contains(body, w) {
+					t.Errorf("%s: lineage lacks %s: %s", p.ID(), w, body)
+				}
+			}
+		}
+	}
+	if composing < 3 {
+		t.Errorf("%d products compose others, want at least 3", composing)
+	}
+}
