@@ -5,11 +5,15 @@ package mesh_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +23,8 @@ import (
 	_ "github.com/datamesh/datamesh/connector/all"
 	"github.com/datamesh/datamesh/descriptor"
 	"github.com/datamesh/datamesh/mesh"
+
+	_ "modernc.org/sqlite" // reads the raw sales database
 )
 
 // mustUp runs the example mesh on free ports for the test.
@@ -152,5 +158,79 @@ func TestCatalogKnowsTheMesh(t *testing.T) {
 	}
 	if composing < 3 {
 		t.Errorf("%d products compose others, want at least 3", composing)
+	}
+}
+
+// TestComposedFiguresMatchRawData checks finance's quarterly view of Berlin,
+// computed across three nodes, against the raw sales database and HR files
+// read here directly.
+func TestComposedFiguresMatchRawData(t *testing.T) {
+	m := mustUp(t, "sales", "hr", "finance")
+	var financeURL string
+	for _, d := range m.Nodes {
+		if d.Name == "finance" {
+			financeURL = d.Node.URL()
+		}
+	}
+	var rows []map[string]any
+	body := fetch(t, financeURL+"/products/quarterly-sales-trends/v1/data?office=eq.Berlin&order=quarter", "")
+	if err := json.Unmarshal(body, &rows); err != nil {
+		t.Fatal(err)
+	}
+
+	db, err := sql.Open("sqlite", "file:../examples/acme/sales/data/sales.db?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	raw, err := db.Query(`select strftime('%Y', placed) || '-Q' || ((cast(strftime('%m', placed) as integer) + 2) / 3) as q,
+			count(*), sum(amount)
+		from orders where status = 'paid' and office_id = 1 group by q order by q`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	type quarter struct {
+		orders  int64
+		revenue float64
+	}
+	want := map[string]quarter{}
+	for raw.Next() {
+		var q string
+		var w quarter
+		if err := raw.Scan(&q, &w.orders, &w.revenue); err != nil {
+			t.Fatal(err)
+		}
+		want[q] = w
+	}
+	rate := 0.0
+	offices, err := os.ReadFile("../examples/acme/hr/data/offices.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, _ := csv.NewReader(bytes.NewReader(offices)).ReadAll()
+	for _, r := range recs[1:] {
+		if r[1] == "Berlin" {
+			rate, _ = strconv.ParseFloat(r[4], 64)
+		}
+	}
+	if len(rows) != len(want) || len(rows) < 4 || rate == 0 {
+		t.Fatalf("%d quarters from finance, %d in the raw data (rate %v): %s", len(rows), len(want), rate, body)
+	}
+	for _, r := range rows {
+		q := r["quarter"].(string)
+		w, ok := want[q]
+		if !ok {
+			t.Errorf("finance has quarter %s, the raw data not", q)
+			continue
+		}
+		revenue := r["revenue"].(float64)
+		// Monthly revenue is rounded to cents before summing: three cents at most.
+		if r["orders"].(float64) != float64(w.orders) || math.Abs(revenue-w.revenue) > 0.03 {
+			t.Errorf("%s: orders %v revenue %v, raw data %d %.2f", q, r["orders"], revenue, w.orders, w.revenue)
+		}
+		if inc := r["incentives"].(float64); math.Abs(inc-revenue*rate) > 0.01 {
+			t.Errorf("%s: incentives %v, want %.2f", q, inc, revenue*rate)
+		}
 	}
 }
