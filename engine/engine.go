@@ -93,6 +93,14 @@ func Open(ctx context.Context, o Options) (*Engine, error) {
 		"SET temp_directory = " + sqlq.Literal(filepath.Join(e.tempDir, "spill")),
 		"SET autoinstall_known_extensions = false",
 		"SET autoload_known_extensions = false",
+		// Keep Parquet footers between queries: a lookup then reads only the
+		// row groups it needs, not the file's metadata again.
+		"SET parquet_metadata_cache = true",
+		// The protocol promises an order only when one is asked for (and
+		// the SQL then says ORDER BY). Without this, DuckDB's parallel
+		// writers hold finished row groups back to keep file order, and a
+		// Parquet export's memory grows with the product.
+		"SET preserve_insertion_order = false",
 	}
 	if o.MemoryLimit != "" {
 		setup = append(setup, "SET memory_limit = "+sqlq.Literal(o.MemoryLimit))
@@ -146,6 +154,13 @@ func (e *Engine) DB() *sql.DB { return e.db }
 func (e *Engine) Exec(ctx context.Context, query string, args ...any) error {
 	_, err := e.db.ExecContext(ctx, query, args...)
 	return err
+}
+
+// QueryString runs a query this program wrote and returns its one value.
+func (e *Engine) QueryString(ctx context.Context, query string) (string, error) {
+	var s string
+	err := e.db.QueryRowContext(ctx, query).Scan(&s)
+	return s, err
 }
 
 // Allow adds dir to the folders readable after Sandbox.

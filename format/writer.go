@@ -140,8 +140,10 @@ func newRowWriter(w io.Writer, schema *arrow.Schema, kind rowKind) *rowWriter {
 		kind:   kind,
 		schema: schema,
 		keys:   jsonKeys(schema.Fields()),
-		buf:    make([]byte, 0, bufSize+bufSize/4),
-		encs:   make([]appender, schema.NumFields()),
+		// Small answers (a key lookup) stay small; a large one grows the
+		// buffer to bufSize once.
+		buf:  make([]byte, 0, 1024),
+		encs: make([]appender, schema.NumFields()),
 	}
 }
 

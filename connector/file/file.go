@@ -93,10 +93,27 @@ func FormatOf(path string) (string, error) {
 	}
 }
 
-// Bind creates a view over the files.
+// Bind creates a view over the files. A single CSV file is sniffed once,
+// here: the view then reads it with the dialect and column types found
+// (DuckDB's sniff_csv), instead of sniffing it again at every request.
 func (f *File) Bind(ctx context.Context, e connector.Engine, rel connector.Relation) error {
 	e.Allow(globRoot(f.Path))
-	return e.Exec(ctx, "CREATE VIEW "+rel.String()+" AS SELECT * FROM "+f.scan())
+	scan := "FROM " + f.scan()
+	if f.Format == "csv" && !strings.ContainsAny(f.Path, "*?[{") {
+		if s, ok := e.(sniffer); ok {
+			prompt, err := s.QueryString(ctx, "SELECT Prompt FROM sniff_csv("+f.csvArgs()+")")
+			if err != nil {
+				return err
+			}
+			scan = strings.TrimSuffix(strings.TrimSpace(prompt), ";")
+		}
+	}
+	return e.Exec(ctx, "CREATE VIEW "+rel.String()+" AS SELECT * "+scan)
+}
+
+// sniffer is an engine that answers a query with one string.
+type sniffer interface {
+	QueryString(ctx context.Context, query string) (string, error)
 }
 
 // scan is the table function call reading the files; the path is quoted as
@@ -111,15 +128,20 @@ func (f *File) scan() string {
 	case "ndjson":
 		return "read_json(" + lit + ", format = 'newline_delimited')"
 	default:
-		args := lit
-		if f.Delimiter != "" {
-			args += ", delim = " + sqlq.Literal(f.Delimiter)
-		}
-		if f.Header != nil {
-			args += fmt.Sprintf(", header = %t", *f.Header)
-		}
-		return "read_csv(" + args + ")"
+		return "read_csv(" + f.csvArgs() + ")"
 	}
+}
+
+// csvArgs are the arguments of read_csv or sniff_csv for the file.
+func (f *File) csvArgs() string {
+	args := sqlq.Literal(f.Path)
+	if f.Delimiter != "" {
+		args += ", delim = " + sqlq.Literal(f.Delimiter)
+	}
+	if f.Header != nil {
+		args += fmt.Sprintf(", header = %t", *f.Header)
+	}
+	return args
 }
 
 // globRoot is the folder above the first glob character in path.
