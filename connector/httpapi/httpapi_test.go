@@ -3,7 +3,6 @@
 package httpapi_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/datamesh/datamesh/connector"
+	"github.com/datamesh/datamesh/connector/connectortest"
 	"github.com/datamesh/datamesh/connector/httpapi"
 	"github.com/datamesh/datamesh/engine"
 )
@@ -24,44 +24,12 @@ const tokenEnv = "DATAMESH_TEST_HTTP_TOKEN"
 
 func bind(t testing.TB, opts map[string]any) (*engine.Engine, error) {
 	t.Helper()
-	c, err := httpapi.New(connector.Config{Input: "input", Options: opts})
-	if err != nil {
-		return nil, err
-	}
-	ctx := context.Background()
-	e, err := engine.Open(ctx, engine.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Close() })
-	if err := e.Exec(ctx, `CREATE SCHEMA s`); err != nil {
-		t.Fatal(err)
-	}
-	return e, c.Bind(ctx, e, connector.Relation{Schema: "s", Name: "input"})
+	return connectortest.Bind(t, httpapi.New, opts)
 }
 
-func columns(t testing.TB, e *engine.Engine) string {
-	t.Helper()
-	var got string
-	err := e.DB().QueryRow(`SELECT string_agg(column_name || ':' || data_type, ', ' ORDER BY ordinal_position)
-		FROM information_schema.columns WHERE table_schema = 's' AND table_name = 'input'`).Scan(&got)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return got
-}
+func columns(t testing.TB, e *engine.Engine) string { return connectortest.Columns(t, e) }
 
-func query(t testing.TB, e *engine.Engine, q string) string {
-	t.Helper()
-	var got *string
-	if err := e.DB().QueryRow(q).Scan(&got); err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	if got == nil {
-		return "<NULL>"
-	}
-	return *got
-}
+func query(t testing.TB, e *engine.Engine, q string) string { return connectortest.Query(t, e, q) }
 
 // records are the 7 records the paginated servers serve.
 func records(from, to int) []map[string]any {

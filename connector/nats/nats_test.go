@@ -18,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/datamesh/datamesh/connector"
+	"github.com/datamesh/datamesh/connector/connectortest"
 	"github.com/datamesh/datamesh/connector/nats"
 	"github.com/datamesh/datamesh/engine"
 )
@@ -73,44 +74,12 @@ func publish(t testing.TB, js jetstream.JetStream, subject string, payloads ...s
 
 func bind(t testing.TB, opts map[string]any) (*engine.Engine, error) {
 	t.Helper()
-	c, err := nats.New(connector.Config{Input: "input", Options: opts})
-	if err != nil {
-		return nil, err
-	}
-	ctx := context.Background()
-	e, err := engine.Open(ctx, engine.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Close() })
-	if err := e.Exec(ctx, `CREATE SCHEMA s`); err != nil {
-		t.Fatal(err)
-	}
-	return e, c.Bind(ctx, e, connector.Relation{Schema: "s", Name: "input"})
+	return connectortest.Bind(t, nats.New, opts)
 }
 
-func columns(t testing.TB, e *engine.Engine) string {
-	t.Helper()
-	var got string
-	err := e.DB().QueryRow(`SELECT string_agg(column_name || ':' || data_type, ', ' ORDER BY ordinal_position)
-		FROM information_schema.columns WHERE table_schema = 's' AND table_name = 'input'`).Scan(&got)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return got
-}
+func columns(t testing.TB, e *engine.Engine) string { return connectortest.Columns(t, e) }
 
-func query(t testing.TB, e *engine.Engine, q string) string {
-	t.Helper()
-	var got *string
-	if err := e.DB().QueryRow(q).Scan(&got); err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	if got == nil {
-		return "<NULL>"
-	}
-	return *got
-}
+func query(t testing.TB, e *engine.Engine, q string) string { return connectortest.Query(t, e, q) }
 
 func TestRead(t *testing.T) {
 	url, js, name, p := stream(t)
@@ -250,7 +219,7 @@ func TestErrors(t *testing.T) {
 		{"missing env", "-", map[string]any{"urlEnv": badEnv, "stream": name},
 			[]string{"environment variable " + badEnv + " is not set"}, false},
 		{"no server named", "", map[string]any{"stream": name},
-			[]string{"the embedded NATS server comes with `datamesh up`"}, true},
+			[]string{"no embedded NATS server: the embedded server runs with `datamesh up`"}, true},
 		{"unreachable", "nats://dm:s3cr3tpw@127.0.0.1:1", map[string]any{"urlEnv": badEnv, "stream": name},
 			[]string{`nats input "input" (127.0.0.1:1): cannot connect`}, true},
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/datamesh/datamesh/connector"
+	"github.com/datamesh/datamesh/connector/connectortest"
 	"github.com/datamesh/datamesh/connector/postgres"
 	"github.com/datamesh/datamesh/engine"
 )
@@ -84,45 +85,13 @@ func newSchema(t testing.TB, c *pgx.Conn, stmts ...string) string {
 // engine.
 func bind(t testing.TB, opts map[string]any) (*engine.Engine, error) {
 	t.Helper()
-	c, err := postgres.New(connector.Config{Input: "input", Dir: "/", Options: opts})
-	if err != nil {
-		return nil, err
-	}
-	ctx := context.Background()
-	e, err := engine.Open(ctx, engine.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Close() })
-	if err := e.Exec(ctx, `CREATE SCHEMA s`); err != nil {
-		t.Fatal(err)
-	}
-	return e, c.Bind(ctx, e, connector.Relation{Schema: "s", Name: "input"})
+	return connectortest.Bind(t, postgres.New, opts)
 }
 
 // columns lists the engine table's columns as name:TYPE.
-func columns(t testing.TB, e *engine.Engine) string {
-	t.Helper()
-	var got string
-	err := e.DB().QueryRow(`SELECT string_agg(column_name || ':' || data_type, ', ' ORDER BY ordinal_position)
-		FROM information_schema.columns WHERE table_schema = 's' AND table_name = 'input'`).Scan(&got)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return got
-}
+func columns(t testing.TB, e *engine.Engine) string { return connectortest.Columns(t, e) }
 
-func query(t testing.TB, e *engine.Engine, q string) string {
-	t.Helper()
-	var got *string
-	if err := e.DB().QueryRow(q).Scan(&got); err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	if got == nil {
-		return "<NULL>"
-	}
-	return *got
-}
+func query(t testing.TB, e *engine.Engine, q string) string { return connectortest.Query(t, e, q) }
 
 const allTypes = `create table $S.all_types (
 	id int4 primary key, i2 int2, i8 int8, f4 float4, f8 float8,
