@@ -21,6 +21,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
+
 	"github.com/datamesh/datamesh/catalog"
 	_ "github.com/datamesh/datamesh/catalog/postgres" // the PostgreSQL store
 	_ "github.com/datamesh/datamesh/catalog/sqlite"   // the SQLite store
@@ -58,6 +60,9 @@ type Mesh struct {
 	Catalog *catalog.Server
 	Nodes   []Domain
 	store   catalog.Store
+	// NATS is the embedded NATS server (nats.go), nil when no input
+	// needs it.
+	NATS *server.Server
 }
 
 // Domain is one domain's node.
@@ -98,6 +103,10 @@ func Up(ctx context.Context, o Options) (*Mesh, error) {
 		return nil, fmt.Errorf("mesh: catalog store: %w", err)
 	}
 	m := &Mesh{store: store}
+	if m.NATS, err = embeddedNATS(ctx, o, domains); err != nil {
+		store.Close()
+		return nil, err
+	}
 	ui := web.New(web.Options{Logger: o.Logger})
 	cat, err := catalog.New(catalog.Options{
 		Addr: o.CatalogAddr, Store: store, PublishToken: o.PublishToken,
@@ -110,6 +119,7 @@ func Up(ctx context.Context, o Options) (*Mesh, error) {
 	}
 	if err != nil {
 		store.Close()
+		stopNATS(m.NATS)
 		return nil, fmt.Errorf("mesh: catalog: %w", err)
 	}
 	m.Catalog = cat
@@ -289,5 +299,6 @@ func (m *Mesh) Shutdown(ctx context.Context) error {
 	if m.store != nil {
 		errs = append(errs, m.store.Close())
 	}
+	stopNATS(m.NATS)
 	return errors.Join(errs...)
 }

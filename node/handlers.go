@@ -21,6 +21,7 @@ func (n *Node) Handler() http.Handler {
 	mux.Handle("/products/{name}", n.get(n.getProduct))
 	mux.Handle("/products/{name}/{major}/data", n.get(n.getData))
 	mux.Handle("/products/{name}/{major}/schema", n.get(n.getSchema))
+	mux.Handle("/products/{name}/{major}/stream", n.get(n.getStream)) // stream.go
 	// Serving modes (serve.go, jobs_http.go) and metrics.
 	mux.Handle("/products/{name}/{major}/refresh", n.methods(map[string]handlerFunc{http.MethodPost: n.postRefresh}))
 	mux.Handle("/products/{name}/{major}/jobs", n.methods(map[string]handlerFunc{http.MethodPost: n.postJob}))

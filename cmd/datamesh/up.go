@@ -66,6 +66,9 @@ func printMesh(w io.Writer, m *mesh.Mesh, took time.Duration) {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", d.Name, d.Node.URL(), strings.Join(names, ", "))
 	}
+	if m.NATS != nil {
+		fmt.Fprintf(tw, "nats\t%s\t%s\n", m.NATS.ClientURL(), "embedded NATS JetStream server; streams at /products/NAME/vN/stream")
+	}
 	tw.Flush()
 	fmt.Fprintln(w, "\nCtrl-C stops the mesh.")
 }

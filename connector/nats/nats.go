@@ -12,8 +12,10 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	natsgo "github.com/nats-io/nats.go"
@@ -52,6 +54,9 @@ func init() {
 			{Name: "startSeq", Type: connector.TypeInt,
 				Description: "read the messages from this stream sequence on; default: from the first",
 				Example:     "1000"},
+			{Name: "seed", Type: connector.TypeString,
+				Description: "for the embedded server only (no urlEnv/url, or urlEnv not set): a file of JSON lines, relative to the descriptor, that `datamesh up` publishes into the stream (creating it, subjects STREAM and STREAM.> in lower case) when the stream is empty",
+				Example:     "data/events.ndjson"},
 		},
 		New: New,
 	})
@@ -66,6 +71,10 @@ type NATS struct {
 	Subject   string
 	StartTime time.Time
 	StartSeq  uint64
+	// Seed is the file `datamesh up` publishes into an empty stream of
+	// the embedded server (absolute, resolved against the descriptor).
+	Seed string
+	dir  string
 }
 
 var _ connector.Connector = (*NATS)(nil)
@@ -76,12 +85,33 @@ var (
 )
 
 // ErrNoEmbedded is returned by Bind for an input without urlEnv nor url
-// until the embedded server lands with `datamesh up`.
-var ErrNoEmbedded = fmt.Errorf("%w: no urlEnv: the embedded NATS server comes with `datamesh up`, which is not built yet; name a server with urlEnv", connector.ErrUnavailable)
+// when no embedded server runs in this process (`datamesh serve` alone).
+var ErrNoEmbedded = fmt.Errorf("%w: no urlEnv and no embedded NATS server: the embedded server runs with `datamesh up`; with `datamesh serve` name a server with urlEnv", connector.ErrUnavailable)
+
+var (
+	defaultMu  sync.RWMutex
+	defaultURL string
+)
+
+// SetDefaultURL sets the URL of the server inputs without urlEnv nor url
+// read: the mesh's embedded server, set by `datamesh up` while it runs
+// ("" again when it stops).
+func SetDefaultURL(u string) {
+	defaultMu.Lock()
+	defaultURL = u
+	defaultMu.Unlock()
+}
+
+// DefaultURL is the embedded server's URL, "" when none runs.
+func DefaultURL() string {
+	defaultMu.RLock()
+	defer defaultMu.RUnlock()
+	return defaultURL
+}
 
 // New checks the options; it neither reads the environment nor connects.
 func New(c connector.Config) (connector.Connector, error) {
-	n := &NATS{Input: c.Input}
+	n := &NATS{Input: c.Input, dir: c.Dir}
 	n.URLEnv, _ = c.Options["urlEnv"].(string)
 	n.URL, _ = c.Options["url"].(string)
 	n.Stream, _ = c.Options["stream"].(string)
@@ -106,6 +136,15 @@ func New(c connector.Config) (connector.Connector, error) {
 		if u.User != nil {
 			return nil, &connector.OptionError{Option: "url", Msg: "must not hold credentials: secrets never stand in a descriptor; use urlEnv"}
 		}
+	}
+	if s, ok := c.Options["seed"].(string); ok && s != "" {
+		if n.URL != "" {
+			return nil, &connector.OptionError{Option: "seed", Msg: "seeds the embedded server only; it cannot go with url"}
+		}
+		if filepath.IsAbs(s) || strings.HasPrefix(filepath.Clean(s), "..") {
+			return nil, &connector.OptionError{Option: "seed", Msg: "must be a path inside the descriptor's folder"}
+		}
+		n.Seed = filepath.Join(c.Dir, s)
 	}
 	if s, ok := c.Options["startTime"].(string); ok && s != "" {
 		t, err := time.Parse(time.RFC3339Nano, s)
@@ -133,44 +172,77 @@ var fixed = []connector.Column{
 	{Name: "time", Type: "TIMESTAMPTZ"},
 }
 
-// Bind reads the stream's messages, up to its last sequence now, into the
-// table rel.
-func (n *NATS) Bind(ctx context.Context, e connector.Engine, rel connector.Relation) error {
+// ServerURL is the URL the input reads: urlEnv's value, url, or the
+// embedded server's (the environment variable when urlEnv names one that
+// is not set and an embedded server runs).
+func (n *NATS) ServerURL() (string, error) {
 	serverURL := n.URL
 	if n.URLEnv != "" {
 		serverURL = os.Getenv(n.URLEnv)
 		if serverURL == "" {
-			return fmt.Errorf("nats input %q: environment variable %s is not set (urlEnv names the variable holding the server URL)", n.Input, n.URLEnv)
+			if serverURL = DefaultURL(); serverURL != "" {
+				return serverURL, nil
+			}
+			return "", fmt.Errorf("nats input %q: environment variable %s is not set (urlEnv names the variable holding the server URL) and no embedded server runs", n.Input, n.URLEnv)
 		}
 	}
 	if serverURL == "" {
-		return fmt.Errorf("nats input %q: %w", n.Input, ErrNoEmbedded)
+		serverURL = DefaultURL()
+	}
+	if serverURL == "" {
+		return "", fmt.Errorf("nats input %q: %w", n.Input, ErrNoEmbedded)
+	}
+	return serverURL, nil
+}
+
+// open connects to the input's server and finds its stream. fail turns
+// an error into one naming the input and server, without secrets, marked
+// unavailable when the server cannot be reached.
+func (n *NATS) open(ctx context.Context) (nc *natsgo.Conn, st jetstream.Stream, fail func(error) error, err error) {
+	serverURL, err := n.ServerURL()
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	src, secrets := describe(serverURL)
-	fail := func(err error) error {
+	fail = func(err error) error {
 		msg := fmt.Sprintf("nats input %q (%s): %s", n.Input, src, redact(err.Error(), secrets))
 		if unavailable(err) {
 			return fmt.Errorf("%w: %s", connector.ErrUnavailable, msg)
 		}
 		return errors.New(msg)
 	}
-	nc, err := natsgo.Connect(serverURL, natsgo.Name("datamesh"), natsgo.Timeout(ConnectTimeout),
+	nc, err = natsgo.Connect(serverURL, natsgo.Name("datamesh"), natsgo.Timeout(ConnectTimeout),
 		natsgo.MaxReconnects(0), natsgo.NoCallbacksAfterClientClose())
 	if err != nil {
-		return fail(fmt.Errorf("cannot connect: %w", err))
+		return nil, nil, nil, fail(fmt.Errorf("cannot connect: %w", err))
 	}
-	defer nc.Close()
 	js, err := jetstream.New(nc)
 	if err != nil {
-		return fail(err)
+		nc.Close()
+		return nil, nil, nil, fail(err)
 	}
-	st, err := js.Stream(ctx, n.Stream)
+	st, err = js.Stream(ctx, n.Stream)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		return fail(fmt.Errorf("stream %q does not exist", n.Stream))
+		err = fmt.Errorf("stream %q does not exist", n.Stream)
+	} else if err != nil {
+		err = fmt.Errorf("stream %q: %w", n.Stream, err)
 	}
 	if err != nil {
-		return fail(fmt.Errorf("stream %q: %w", n.Stream, err))
+		nc.Close()
+		return nil, nil, nil, fail(err)
 	}
+	return nc, st, fail, nil
+}
+
+// Bind reads the stream's messages, up to its last sequence now, into the
+// table rel.
+func (n *NATS) Bind(ctx context.Context, e connector.Engine, rel connector.Relation) error {
+	nc, st, fail, err := n.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	src, _ := describe(nc.ConnectedUrlRedacted())
 	last := st.CachedInfo().State.LastSeq
 	t := jsonrows.New(fixed...)
 	if last > 0 && n.StartSeq <= last {
