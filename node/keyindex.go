@@ -159,9 +159,10 @@ func newKeyArr(a arrow.Array, kind keyKind) (keyArr, bool) {
 	return keyArr{}, false
 }
 
-// compare compares the key of row r of batch b with key.
+// compare compares the key of row r of batch b with key, which may be a
+// prefix of the key: its first columns only.
 func (ix *keyIndex) compare(b, r int, key []keyVal) int {
-	for k, a := range ix.arrs[b] {
+	for k, a := range ix.arrs[b][:len(key)] {
 		if c := a.cmp(r, key[k]); c != 0 {
 			return c
 		}
@@ -188,7 +189,8 @@ func (ix *keyIndex) ordered() bool {
 	return true
 }
 
-// find returns the batch and row holding key.
+// find returns the first row whose key starts with key (the whole key or
+// a prefix of it).
 func (ix *keyIndex) find(key []keyVal) (b, r int, ok bool) {
 	nb := len(ix.rows)
 	b = sort.Search(nb, func(b int) bool { return ix.compare(b, ix.rows[b]-1, key) >= 0 })
@@ -199,43 +201,42 @@ func (ix *keyIndex) find(key []keyVal) (b, r int, ok bool) {
 	return b, r, ix.compare(b, r, key) == 0
 }
 
+// maxPrefixRows bounds the rows one prefix lookup answers from memory;
+// beyond it DuckDB answers.
+const maxPrefixRows = 10000
+
 // hit is a row of a snapshot in memory.
 type hit struct{ b, r int }
 
 // maxLookups bounds the keys one request may look up in memory.
 const maxLookups = query.MaxInList
 
-// lookup answers filters that are exactly eq or in on each primary key
-// column: the rows holding those keys, each once. It reports false when
-// the filters are anything else (DuckDB then answers).
+// lookup answers filters that are exactly eq or in on the leading columns
+// of the primary key (all of them, or a prefix: k=eq.5 on the key [k, seq]):
+// the rows holding those keys, each once, in key order. Rows of one prefix
+// are contiguous, the snapshot being sorted by its key. It reports false
+// when the filters are anything else (DuckDB then answers).
 func (ix *keyIndex) lookup(filters []query.Filter) ([]hit, bool) {
-	if len(filters) != len(ix.names) {
+	if len(filters) == 0 || len(filters) > len(ix.names) {
 		return nil, false
 	}
-	values := make([][]keyVal, len(ix.names))
+	values := make([][]keyVal, len(filters))
 	combos := 1
 	for _, f := range filters {
 		if f.Not || (f.Op != query.Eq && f.Op != query.In) {
 			return nil, false
 		}
-		k := -1
-		for i, name := range ix.names {
-			if name == f.Column {
-				k = i
-			}
+		k := slices.Index(ix.names, f.Column)
+		if k < 0 || k >= len(values) || values[k] != nil {
+			return nil, false // not a leading key column, or filtered twice
 		}
-		if k < 0 || values[k] != nil {
-			return nil, false
-		}
+		values[k] = []keyVal{}
 		for _, v := range f.Values {
 			kv, ok := ix.keyValue(k, v)
 			if !ok {
 				return nil, false
 			}
 			values[k] = append(values[k], kv)
-		}
-		if values[k] == nil {
-			values[k] = []keyVal{}
 		}
 		combos *= len(values[k])
 		if combos > maxLookups {
@@ -244,13 +245,28 @@ func (ix *keyIndex) lookup(filters []query.Filter) ([]hit, bool) {
 	}
 	var hits []hit
 	seen := map[hit]bool{}
-	key := make([]keyVal, len(ix.names))
+	key := make([]keyVal, len(values))
+	tooMany := false
 	var walk func(k int)
 	walk = func(k int) {
+		if tooMany {
+			return
+		}
 		if k == len(key) {
-			if b, r, ok := ix.find(key); ok && !seen[hit{b, r}] {
-				seen[hit{b, r}] = true
-				hits = append(hits, hit{b, r})
+			b, r, ok := ix.find(key)
+			for ok && ix.compare(b, r, key) == 0 {
+				if h := (hit{b, r}); !seen[h] {
+					seen[h] = true
+					hits = append(hits, h)
+				}
+				if len(hits) > maxPrefixRows {
+					tooMany = true
+					return
+				}
+				if r++; r == ix.rows[b] {
+					b, r = b+1, 0
+					ok = b < len(ix.rows)
+				}
 			}
 			return
 		}
@@ -261,6 +277,9 @@ func (ix *keyIndex) lookup(filters []query.Filter) ([]hit, bool) {
 	}
 	if combos > 0 {
 		walk(0)
+	}
+	if tooMany {
+		return nil, false
 	}
 	slices.SortFunc(hits, func(a, b hit) int {
 		if a.b != b.b {
