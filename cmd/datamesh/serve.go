@@ -23,6 +23,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	memory := fs.String("memory-limit", env("DATAMESH_MEMORY_LIMIT", ""), "DuckDB memory limit, e.g. 1GB (env DATAMESH_MEMORY_LIMIT)")
 	threads := fs.Int("threads", 0, "DuckDB threads; all cores if 0")
 	catalogURL := fs.String("catalog", env("DATAMESH_CATALOG", ""), "catalog URL to register with and resolve product inputs through (env DATAMESH_CATALOG)")
+	jobWorkers := fs.Int("job-workers", 2, "asynchronous jobs run at once")
+	jobQueue := fs.Int("job-queue", 16, "jobs that may wait beyond those running; more are answered 429")
+	jobTTL := fs.Duration("job-ttl", time.Hour, "how long a finished job's result is kept")
+	refreshTimeout := fs.Duration("refresh-timeout", 10*time.Minute, "bound of a materialized refresh whose descriptor sets no serving.timeout")
+	indexRows := fs.Int64("index-max-rows", 2_000_000, "largest snapshot kept in memory for lookups without DuckDB; negative: none")
 	grace := fs.Duration("shutdown-timeout", 30*time.Second, "how long in-flight requests may finish on shutdown")
 	args, err := parse(fs, args)
 	if err != nil {
@@ -38,8 +43,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	n, err := node.New(node.Options{
 		Dir: args[0], Addr: *addr, Name: *name, DataDir: *dataDir, BaseURL: *baseURL,
-		Engine:          engine.Options{MemoryLimit: *memory, Threads: *threads},
-		Catalog:         *catalogURL,
+		Engine:  engine.Options{MemoryLimit: *memory, Threads: *threads},
+		Catalog: *catalogURL,
+		Serving: node.ServingOptions{
+			JobWorkers: *jobWorkers, JobQueue: *jobQueue, JobTTL: *jobTTL,
+			RefreshTimeout: *refreshTimeout, IndexMaxRows: *indexRows,
+		},
 		ShutdownTimeout: *grace, Logger: log,
 	})
 	if err != nil {
