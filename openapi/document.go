@@ -57,6 +57,7 @@ func Document(n Node, products []Product) map[string]any {
 		opIDs:   map[string]bool{},
 	}
 	d.nodePaths(products)
+	d.jobPaths()
 
 	tags := []any{map[string]any{"name": tagNode, "description": "The node: discovery, product list, health and documentation."}}
 	seenTag := map[string]bool{tagNode: true}
@@ -363,6 +364,7 @@ func (d *docBuilder) productPaths(p Product) {
 		schemaOp["deprecated"] = true
 	}
 	d.paths[p.Path()+"/schema"] = map[string]any{"get": schemaOp}
+	d.servingPaths(p, base, tags)
 }
 
 // usedSchemas returns the taken component schema names as a set.
@@ -593,7 +595,7 @@ func baseSchemas() map[string]any {
 	status := map[string]any{
 		"type": "object",
 		"properties": map[string]any{
-			"state":  map[string]any{"type": "string", "enum": []any{"available", "unavailable"}},
+			"state":  map[string]any{"type": "string", "enum": []any{"available", "unavailable", "degraded"}},
 			"reason": str,
 		},
 	}
@@ -613,6 +615,7 @@ func baseSchemas() map[string]any {
 		},
 	}
 	return map[string]any{
+		"Job": jobSchema(),
 		"Problem": map[string]any{
 			"title":       "Problem",
 			"description": "An error, as RFC 9457 problem details, with the extensions `parameter` and `allowed`.",

@@ -56,6 +56,11 @@ type Product struct {
 	// Sunset is when a deprecated version stops being served, as the Sunset
 	// header carries it or as a date ("2026-01-31"); empty if not announced.
 	Sunset string
+	// Mode is the serving mode (live, materialized, async); a materialized
+	// product has a refresh endpoint.
+	Mode string
+	// Stream marks a product that follows an event stream (GET .../stream).
+	Stream bool
 }
 
 // FromDescriptor returns the API view of a descriptor. Deprecated and Sunset
@@ -72,6 +77,8 @@ func FromDescriptor(d *descriptor.Product) Product {
 		Tags:        d.Tags,
 		Columns:     d.Output.Schema,
 		PrimaryKey:  d.Output.PrimaryKey,
+		Mode:        d.Serving.Mode,
+		Stream:      len(d.Inputs) == 1 && d.Inputs[0].Kind == "nats",
 	}
 }
 
