@@ -52,7 +52,11 @@ type Options struct {
 	PublishToken string
 	// HeartbeatInterval is how often nodes heartbeat (default 5s).
 	HeartbeatInterval time.Duration
-	Logger            *slog.Logger
+	// Profile names an overlay of the mesh, DIR/_profiles/PROFILE: its
+	// descriptors replace the same-named products of their domain
+	// (ApplyProfile, profile.go). Empty: the folder as it is.
+	Profile string
+	Logger  *slog.Logger
 }
 
 // Mesh is a running mesh.
@@ -94,6 +98,9 @@ func Up(ctx context.Context, o Options) (*Mesh, error) {
 	}
 	if err := os.MkdirAll(o.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("mesh: %w", err)
+	}
+	if domains, err = ApplyProfile(o.Dir, o.Profile, o.DataDir, domains); err != nil {
+		return nil, err
 	}
 	if o.CatalogStore == "" {
 		o.CatalogStore = filepath.Join(o.DataDir, "catalog.db")

@@ -33,6 +33,7 @@ var commands = []command{
 	{"catalog", "run the catalog: registry, search, lineage, impact", runCatalog},
 	{"publish", "publish a folder's descriptors to the catalog (from CI)", runPublish},
 	{"validate", "check descriptors: fields, SQL, inputs, output schema", runValidate},
+	{"seed", "load the example's data into a profile's services: seed --profile services DIR", runSeed},
 	{"init", "scaffold a commented descriptor: datamesh init DOMAIN/NAME", runInit},
 	{"schema", "print the JSON Schema of the descriptor format", runSchema},
 }

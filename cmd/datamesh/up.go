@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/datamesh/datamesh/examples/acme/seed"
 	"github.com/datamesh/datamesh/mesh"
 )
 
@@ -22,6 +23,7 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	token := fs.String("publish-token", env("DATAMESH_PUBLISH_TOKEN", ""), "token `datamesh publish` must present; publishing is refused if empty (env DATAMESH_PUBLISH_TOKEN)")
 	logLevel := fs.String("log-level", env("DATAMESH_LOG_LEVEL", "warn"), "debug, info, warn or error (env DATAMESH_LOG_LEVEL)")
 	logFormat := fs.String("log-format", env("DATAMESH_LOG_FORMAT", "text"), "text or json (env DATAMESH_LOG_FORMAT)")
+	profile := fs.String("profile", env("DATAMESH_PROFILE", ""), "overlay DIR/_profiles/PROFILE: its descriptors replace their domain's same-named products; services also sets the DATAMESH_ACME_* defaults (env DATAMESH_PROFILE)")
 	grace := fs.Duration("shutdown-timeout", 30*time.Second, "how long in-flight requests may finish on shutdown")
 	args, err := parse(fs, args)
 	if err != nil {
@@ -39,10 +41,15 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *only != "" {
 		domains = strings.Split(*only, ",")
 	}
+	if *profile == "services" {
+		if err := seed.SetDefaultEnv(); err != nil {
+			return err
+		}
+	}
 	began := time.Now()
 	m, err := mesh.Up(ctx, mesh.Options{
 		Dir: args[0], Only: domains, CatalogAddr: *addr, DataDir: *dataDir,
-		CatalogStore: *store, PublishToken: *token, Logger: log,
+		CatalogStore: *store, PublishToken: *token, Profile: *profile, Logger: log,
 	})
 	if err != nil {
 		return err
