@@ -19,7 +19,12 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"go.opentelemetry.io/otel/propagation"
 )
+
+// propagator writes the W3C trace context and baggage of a call's context
+// on its requests.
+var propagator = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
 
 // Options configure a Client.
 type Options struct {
@@ -244,6 +249,9 @@ func (c *Client) attempt(ctx context.Context, u, accept string) (*http.Response,
 		return nil, &Error{URL: u, Err: err}
 	}
 	req.Header.Set("Accept", accept)
+	// The trace context of ctx, if any, goes along (W3C traceparent), so
+	// that the node's spans join the caller's trace.
+	propagator.Inject(actx, propagation.HeaderCarrier(req.Header))
 	resp, err := c.http.Do(req)
 	timedOut := !timer.Stop()
 	if err != nil {

@@ -23,6 +23,8 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/datamesh/datamesh/catalog"
 	_ "github.com/datamesh/datamesh/catalog/postgres" // the PostgreSQL store
 	_ "github.com/datamesh/datamesh/catalog/sqlite"   // the SQLite store
@@ -57,6 +59,9 @@ type Options struct {
 	// (ApplyProfile, profile.go). Empty: the folder as it is.
 	Profile string
 	Logger  *slog.Logger
+	// Tracer makes the nodes' OpenTelemetry spans (node.Options.Tracer);
+	// nil: none.
+	Tracer trace.TracerProvider
 }
 
 // Mesh is a running mesh.
@@ -140,7 +145,7 @@ func Up(ctx context.Context, o Options) (*Mesh, error) {
 		n, err := node.New(node.Options{
 			Dir: d.Dir, Name: d.Name, Addr: addrs[d.Name], DataDir: filepath.Join(o.DataDir, d.Name),
 			Catalog: cat.URL(), HeartbeatInterval: o.HeartbeatInterval,
-			Logger: o.Logger.With("component", "node"),
+			Logger: o.Logger.With("component", "node"), Tracer: o.Tracer,
 		})
 		if err == nil {
 			err = n.Start(ctx)

@@ -75,10 +75,9 @@ func (n *Node) answer(w http.ResponseWriter, r *http.Request, p *engine.Product,
 		return n.page(w, r, p, req, f, sql, args)
 	}
 	if f == format.Parquet {
-		_, err := n.engine.CopyParquet(r.Context(), selectedOnly(req, sql), args, w)
-		return err
+		return n.copyParquet(r.Context(), selectedOnly(req, sql), args, w)
 	}
-	return n.engine.Stream(r.Context(), sql, args, func(rr array.RecordReader) error {
+	return n.streamQuery(r.Context(), sql, args, func(rr array.RecordReader) error {
 		return n.stream(w, f, rr, len(req.Select), &infoOf(r).rows)
 	})
 }
@@ -144,7 +143,7 @@ func (n *Node) page(w http.ResponseWriter, r *http.Request, p *engine.Product, r
 	pg := req.Page()
 	selected := len(req.Select)
 	var schema *arrow.Schema
-	err := n.engine.Stream(r.Context(), sql, args, func(rr array.RecordReader) error {
+	err := n.streamQuery(r.Context(), sql, args, func(rr array.RecordReader) error {
 		schema = projectSchema(rr.Schema(), selected)
 		row := make([]any, len(rr.Schema().Fields()))
 		for rr.Next() {
@@ -178,7 +177,7 @@ func (n *Node) page(w http.ResponseWriter, r *http.Request, p *engine.Product, r
 	if f == format.Parquet {
 		// DuckDB writes Parquet: the page's query runs again, cheaply, as
 		// pages are small.
-		if _, err := n.engine.CopyParquet(r.Context(), selectedOnly(req, sql), args, &buf); err != nil {
+		if err := n.copyParquet(r.Context(), selectedOnly(req, sql), args, &buf); err != nil {
 			return err
 		}
 	} else {

@@ -302,7 +302,7 @@ func (jm *jobManager) compute(ctx context.Context, j *job) error {
 	defer os.Remove(tmp)
 	bw := bufio.NewWriterSize(f, 256<<10)
 	selected := len(j.req.Select)
-	err = n.engine.Stream(ctx, sql, args, func(rr array.RecordReader) error {
+	err = n.streamQuery(ctx, sql, args, func(rr array.RecordReader) error {
 		iw := ipc.NewWriter(bw, ipc.WithSchema(projectSchema(rr.Schema(), selected)), ipc.WithLZ4())
 		for rr.Next() {
 			b := project(rr.RecordBatch(), selected)

@@ -7,11 +7,15 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sort"
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/datamesh/datamesh/engine"
 	"github.com/datamesh/datamesh/problem"
@@ -101,6 +105,7 @@ func (n *Node) methods(hs map[string]handlerFunc) http.Handler {
 }
 
 func (n *Node) fail(w http.ResponseWriter, r *http.Request, err error) {
+	trace.SpanFromContext(r.Context()).RecordError(err)
 	problem.Write(w, r, n.logger(r), err)
 }
 
@@ -151,21 +156,27 @@ func (n *Node) observe(next http.Handler) http.Handler {
 		w.Header().Set("X-Request-Id", id)
 		log := n.log.With("request_id", id)
 		info := &requestInfo{}
-		ctx := context.WithValue(context.WithValue(r.Context(), loggerKey, log), infoKey, info)
+		ctx, span := n.startServerSpan(r)
+		ctx = context.WithValue(context.WithValue(ctx, loggerKey, log), infoKey, info)
 		r = r.WithContext(ctx)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
 			aborted := false
 			// The metrics and SLA meters count every answer, aborted ones
 			// too; r.Pattern is the route the mux matched (it sets it on r).
-			defer func() { n.record(r, sw.status, sw.bytes, aborted, time.Since(start), info) }()
+			defer func() {
+				n.record(r, sw.status, sw.bytes, aborted, time.Since(start), info)
+				endServerSpan(span, r, sw.status, info)
+			}()
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
 					aborted = true
+					span.SetStatus(codes.Error, "answer aborted")
 					log.Warn("answer aborted", "method", r.Method, "path", r.URL.Path)
 					panic(v)
 				}
 				log.Error("panic", "panic", v, "method", r.Method, "path", r.URL.Path)
+				span.RecordError(fmt.Errorf("panic: %v", v))
 				if sw.status == 0 {
 					n.fail(sw, r, errors.New("panic while answering"))
 				}

@@ -21,6 +21,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/datamesh/datamesh/catalog/client"
 	"github.com/datamesh/datamesh/descriptor"
 	"github.com/datamesh/datamesh/engine"
@@ -60,6 +62,11 @@ type Options struct {
 	// requests when its context has no deadline (default 30s).
 	ShutdownTimeout time.Duration
 	Logger          *slog.Logger
+	// Tracer makes the node's OpenTelemetry spans: one per request, with
+	// children for the DuckDB query and the refresh of upstream inputs
+	// (docs/operations.md#tracing). Nil: no spans; an incoming trace
+	// context is still passed on to upstream nodes.
+	Tracer trace.TracerProvider
 
 	// Serving tunes materialized products, jobs and SLA measurement
 	// (serving.go).
@@ -70,6 +77,7 @@ type Options struct {
 type Node struct {
 	opts     Options
 	log      *slog.Logger
+	tracer   trace.Tracer
 	engine   *engine.Engine
 	products *registry
 	secret   []byte
@@ -115,10 +123,11 @@ func New(opts Options) (*Node, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Node{
-		opts:  opts,
-		log:   opts.Logger.With("node", opts.Name),
-		ready: make(chan struct{}),
-		done:  make(chan error, 1),
+		opts:   opts,
+		log:    opts.Logger.With("node", opts.Name),
+		tracer: newTracer(opts.Tracer),
+		ready:  make(chan struct{}),
+		done:   make(chan error, 1),
 	}, nil
 }
 

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"net/http"
 
+	"go.opentelemetry.io/otel/attribute"
+
 	"github.com/datamesh/datamesh/client"
 	"github.com/datamesh/datamesh/engine"
 	"github.com/datamesh/datamesh/problem"
@@ -17,7 +19,9 @@ import (
 // upstream becomes a 502, or a 504 when it did not answer in time, naming
 // the upstream product and node.
 func (n *Node) prepare(r *http.Request, p *engine.Product) error {
-	err := n.engine.Prepare(r.Context(), p)
+	ctx, span := n.span(r.Context(), "engine.prepare", attribute.String("datamesh.product", p.Desc.Domain+"/"+p.Desc.Name))
+	err := n.engine.Prepare(ctx, p)
+	endSpan(span, err)
 	if err == nil {
 		return nil
 	}

@@ -389,7 +389,9 @@ func (s *Store) Domains(ctx context.Context) ([]catalog.Domain, error) {
 func (s *Store) Check(ctx context.Context) error {
 	var problems []string
 	var res string
-	if err := s.r.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&res); err != nil {
+	// On the writer: it sees the latest commit, and FTS5 checks its index
+	// against what this connection reads.
+	if err := s.w.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&res); err != nil {
 		return err
 	}
 	if res != "ok" {

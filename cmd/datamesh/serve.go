@@ -10,6 +10,7 @@ import (
 
 	"github.com/datamesh/datamesh/engine"
 	"github.com/datamesh/datamesh/node"
+	"github.com/datamesh/datamesh/tracing"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -29,6 +30,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	refreshTimeout := fs.Duration("refresh-timeout", 10*time.Minute, "bound of a materialized refresh whose descriptor sets no serving.timeout")
 	indexRows := fs.Int64("index-max-rows", 2_000_000, "largest snapshot kept in memory for lookups without DuckDB; negative: none")
 	grace := fs.Duration("shutdown-timeout", 30*time.Second, "how long in-flight requests may finish on shutdown")
+	traceOpts := traceFlags(fs)
 	args, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -41,6 +43,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	traceOpts.ServiceName, traceOpts.Stdout = "datamesh-node", stdout
+	tracer, stopTracing, err := tracing.Setup(ctx, *traceOpts)
+	if err != nil {
+		return err
+	}
+	defer flushTraces(stopTracing, log)
 	n, err := node.New(node.Options{
 		Dir: args[0], Addr: *addr, Name: *name, DataDir: *dataDir, BaseURL: *baseURL,
 		Engine:  engine.Options{MemoryLimit: *memory, Threads: *threads},
@@ -49,7 +57,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			JobWorkers: *jobWorkers, JobQueue: *jobQueue, JobTTL: *jobTTL,
 			RefreshTimeout: *refreshTimeout, IndexMaxRows: *indexRows,
 		},
-		ShutdownTimeout: *grace, Logger: log,
+		ShutdownTimeout: *grace, Logger: log, Tracer: tracer,
 	})
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/datamesh/datamesh/examples/acme/seed"
 	"github.com/datamesh/datamesh/mesh"
+	"github.com/datamesh/datamesh/tracing"
 )
 
 func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -25,6 +26,7 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	logFormat := fs.String("log-format", env("DATAMESH_LOG_FORMAT", "text"), "text or json (env DATAMESH_LOG_FORMAT)")
 	profile := fs.String("profile", env("DATAMESH_PROFILE", ""), "overlay DIR/_profiles/PROFILE: its descriptors replace their domain's same-named products; services also sets the DATAMESH_ACME_* defaults (env DATAMESH_PROFILE)")
 	grace := fs.Duration("shutdown-timeout", 30*time.Second, "how long in-flight requests may finish on shutdown")
+	traceOpts := traceFlags(fs)
 	args, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -46,10 +48,17 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	traceOpts.ServiceName, traceOpts.Stdout = "datamesh-mesh", stdout
+	tracer, stopTracing, err := tracing.Setup(ctx, *traceOpts)
+	if err != nil {
+		return err
+	}
+	defer flushTraces(stopTracing, log)
 	began := time.Now()
 	m, err := mesh.Up(ctx, mesh.Options{
 		Dir: args[0], Only: domains, CatalogAddr: *addr, DataDir: *dataDir,
 		CatalogStore: *store, PublishToken: *token, Profile: *profile, Logger: log,
+		Tracer: tracer,
 	})
 	if err != nil {
 		return err
