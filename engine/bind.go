@@ -97,6 +97,9 @@ func (e *Engine) Prepare(ctx context.Context, p *Product) error {
 			continue
 		}
 		if err := in.c.Bind(ctx, e, in.rel); err != nil {
+			if !p.compiled {
+				p.unavailable = fmt.Sprintf("input %s: %v", in.describe(), err)
+			}
 			return &UpstreamError{Product: p.Desc.ID(), Input: in.describe(), Err: err}
 		}
 		in.boundAt = time.Now()

@@ -234,3 +234,31 @@ func TestComposedFiguresMatchRawData(t *testing.T) {
 		}
 	}
 }
+
+// A product reading a product of its own node resolves it through the
+// catalog once the node has registered, without waiting for a request.
+func TestSameNodeCompositionBecomesAvailable(t *testing.T) {
+	m := mustUp(t, "sales", "hr", "finance", "marketing")
+	var marketing string
+	for _, d := range m.Nodes {
+		if d.Name == "marketing" {
+			marketing = d.Node.URL()
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var d struct {
+			Status struct{ State, Reason string } `json:"status"`
+		}
+		if err := json.Unmarshal(fetch(t, marketing+"/products/campaign-efficiency", ""), &d); err != nil {
+			t.Fatal(err)
+		}
+		if d.Status.State == "available" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("campaign-efficiency still waits for its own node's product: %+v", d.Status)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -41,6 +41,25 @@ func (n *Node) register(c *client.Client) {
 		if interval <= 0 {
 			interval = 10 * time.Second
 		}
+		if _, err := c.Register(ctx, reg); err == nil {
+			// Products reading this node's own products could not resolve
+			// them before it registered: try them now, not at the first
+			// request. Keep registers again; that is harmless.
+			n.retryUnavailable(ctx)
+		}
 		c.Keep(ctx, reg, interval, n.log)
 	}()
+}
+
+// retryUnavailable prepares the products whose inputs could not be read,
+// and logs those that now can.
+func (n *Node) retryUnavailable(ctx context.Context) {
+	for _, p := range n.products.all() {
+		if p.Unavailable() == "" {
+			continue
+		}
+		if err := n.engine.Prepare(ctx, p); err == nil {
+			n.log.Info("product available: its inputs can be read now", "product", p.Desc.ID())
+		}
+	}
 }
