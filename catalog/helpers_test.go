@@ -209,5 +209,3 @@ func (e *env) register(name, url string, products ...catalog.NodeProduct) *httpt
 }
 
 func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
-
-func fileOf(path, content string) catalog.File { return catalog.File{Path: path, Content: content} }

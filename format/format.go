@@ -205,19 +205,9 @@ type mediaRange struct {
 	q        int    // in thousandths, 0..1000
 }
 
-// specificity is 3 for type/subtype, 2 for type/*, 1 for */*.
-func (r mediaRange) specificity() int {
-	switch {
-	case r.typ == "*":
-		return 1
-	case r.sub == "*":
-		return 2
-	}
-	return 3
-}
-
 // match returns the q of format f under the most specific range that
-// matches it (0 when none does), that range's specificity and position.
+// matches it (0 when none does), that range's specificity (3 for
+// type/subtype, 2 for type/*, 1 for */*) and position.
 func match(ranges []mediaRange, f Format) (q, spec, pos int) {
 	q, spec, pos = 0, 0, -1
 	for k, r := range ranges {

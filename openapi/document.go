@@ -161,7 +161,7 @@ func jsonContent(schema any) map[string]any {
 	return map[string]any{"application/json": map[string]any{"schema": schema}}
 }
 
-// errors returns the error responses of an operation by status code.
+// errorResponses returns the error responses of an operation by status code.
 func errorResponses(codes ...string) map[string]any {
 	names := map[string]string{"400": "BadRequest", "404": "NotFound", "406": "NotAcceptable", "500": "InternalError", "503": "Unavailable"}
 	out := map[string]any{}

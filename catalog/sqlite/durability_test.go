@@ -21,9 +21,9 @@ import (
 // childEnv names the database a child process publishes to.
 const childEnv = "DATAMESH_CATALOG_DURABILITY_DB"
 
-// durableDescriptor is the i-th descriptor the child publishes; every
-// third also publishes a new version of one shared product, so that the
-// latest version and the search index change under the crash too.
+// durableFiles are the files of the child's i-th publish: one descriptor;
+// every third publish also has a new version of one shared product, so
+// that the latest version and the search index change under the crash too.
 func durableFiles(i int) []catalog.File {
 	one := func(name, version string) catalog.File {
 		return catalog.File{Path: fmt.Sprintf("dur/%s-%s.yaml", name, version), Content: fmt.Sprintf(`apiVersion: datamesh/v1

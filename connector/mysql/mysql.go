@@ -10,13 +10,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -432,7 +430,5 @@ func unavailable(err error) bool {
 	if errors.As(err, &me) {
 		return me.Number == 1040 || me.Number == 1203 // too many connections
 	}
-	var ne net.Error
-	return errors.As(err, &ne) || errors.Is(err, syscall.ECONNREFUSED) ||
-		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded)
+	return connector.Unreachable(err)
 }

@@ -8,13 +8,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"regexp"
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -307,8 +305,6 @@ func redact(msg, url, password string) string {
 // unavailable tells a server that cannot be reached now from one that
 // answers with an error (wrong password, wrong type).
 func unavailable(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) || errors.Is(err, syscall.ECONNREFUSED) ||
-		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) ||
+	return connector.Unreachable(err) ||
 		strings.HasPrefix(err.Error(), "LOADING") || strings.HasPrefix(err.Error(), "BUSY")
 }

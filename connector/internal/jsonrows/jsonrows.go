@@ -164,8 +164,8 @@ func (t *Table) Add(fixed []any, obj Object) {
 // Len is the number of records added.
 func (t *Table) Len() int { return len(t.recs) }
 
-// Columns are the fixed columns, then one per field, sorted by field name.
-// Its second result maps each field to its column name.
+// columns returns the fixed columns, then one per field, sorted by field
+// name. Its second result maps each field to its column name.
 func (t *Table) columns() ([]connector.Column, []string) {
 	names := make([]string, 0, len(t.fields))
 	for k := range t.fields {
