@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"encoding/json"
 	"strings"
 )
 
@@ -76,4 +77,83 @@ func TermWords(terms []string) [][]string {
 		}
 	}
 	return out
+}
+
+// Rows is what both stores' drivers return from a query (database/sql's
+// *sql.Rows and pgx.Rows), for the scanners below that they share.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// ScanSummaries reads rows of (id, domain, name, version, major, title,
+// description, owner team, owner email, tags as JSON, serving mode,
+// status), as both stores select them for search results.
+func ScanSummaries(rows Rows) ([]int64, []Summary, error) {
+	var (
+		ids   []int64
+		items []Summary
+	)
+	for rows.Next() {
+		var (
+			id   int64
+			sum  Summary
+			tags []byte
+		)
+		if err := rows.Scan(&id, &sum.Domain, &sum.Name, &sum.Version, &sum.Major, &sum.Title, &sum.Description,
+			&sum.Owner.Team, &sum.Owner.Email, &tags, &sum.ServingMode, &sum.Status); err != nil {
+			return nil, nil, err
+		}
+		_ = json.Unmarshal(tags, &sum.Tags)
+		sum.ID = sum.Domain + "/" + sum.Name + "@" + sum.Version
+		sum.Links = map[string]string{}
+		ids = append(ids, id)
+		items = append(items, sum)
+	}
+	return ids, items, rows.Err()
+}
+
+// ScanFacet reads rows of (value, count).
+func ScanFacet(rows Rows) ([]FacetValue, error) {
+	out := []FacetValue{}
+	for rows.Next() {
+		var fv FacetValue
+		if err := rows.Scan(&fv.Value, &fv.Count); err != nil {
+			return nil, err
+		}
+		out = append(out, fv)
+	}
+	return out, rows.Err()
+}
+
+// Facet turns counts by value into a facet.
+func Facet(counts map[string]int) []FacetValue {
+	out := make([]FacetValue, 0, len(counts))
+	for v, n := range counts {
+		out = append(out, FacetValue{Value: v, Count: n})
+	}
+	return out
+}
+
+// ScanDomains reads rows of (domain, owner team, products), ordered by
+// domain, into domains with their product counts and owners.
+func ScanDomains(rows Rows) ([]Domain, error) {
+	var out []Domain
+	for rows.Next() {
+		var d, team string
+		var n int
+		if err := rows.Scan(&d, &team, &n); err != nil {
+			return nil, err
+		}
+		if len(out) == 0 || out[len(out)-1].Name != d {
+			out = append(out, Domain{Name: d, Owners: []string{}})
+		}
+		last := &out[len(out)-1]
+		last.Products += n
+		if team != "" {
+			last.Owners = append(last.Owners, team)
+		}
+	}
+	return out, rows.Err()
 }

@@ -133,7 +133,7 @@ func (s *Store) facets(ctx context.Context, cond string, args []any, res *catalo
 		statuses[st] += n
 		res.Total += n
 	}
-	res.Facets.Domain, res.Facets.Owner, res.Facets.Status = facet(domains), facet(owners), facet(statuses)
+	res.Facets.Domain, res.Facets.Owner, res.Facets.Status = catalog.Facet(domains), catalog.Facet(owners), catalog.Facet(statuses)
 	return rows.Err()
 }
 
@@ -154,15 +154,7 @@ func (s *Store) tagFacet(ctx context.Context, f filter, cond string, args []any)
 		return nil, err
 	}
 	defer rows.Close()
-	out := []catalog.FacetValue{}
-	for rows.Next() {
-		var fv catalog.FacetValue
-		if err := rows.Scan(&fv.Value, &fv.Count); err != nil {
-			return nil, err
-		}
-		out = append(out, fv)
-	}
-	return out, rows.Err()
+	return catalog.ScanFacet(rows)
 }
 
 // page returns one page of matches: by relevance (ties by age) with terms,
@@ -201,40 +193,12 @@ func (s *Store) page(ctx context.Context, f filter, limit, offset int) ([]catalo
 	return items, nil
 }
 
-func facet(counts map[string]int) []catalog.FacetValue {
-	out := make([]catalog.FacetValue, 0, len(counts))
-	for v, n := range counts {
-		out = append(out, catalog.FacetValue{Value: v, Count: n})
-	}
-	return out
-}
-
 const summaryColumns = `v.id, v.domain, v.name, v.version, v.major, v.title, v.description, v.owner_team, v.owner_email,
 	v.tags, v.serving_mode, v.status`
 
 func scanSummaries(rows *sql.Rows) ([]int64, []catalog.Summary, error) {
 	defer rows.Close()
-	var (
-		ids   []int64
-		items []catalog.Summary
-	)
-	for rows.Next() {
-		var (
-			id   int64
-			sum  catalog.Summary
-			tags string
-		)
-		if err := rows.Scan(&id, &sum.Domain, &sum.Name, &sum.Version, &sum.Major, &sum.Title, &sum.Description,
-			&sum.Owner.Team, &sum.Owner.Email, &tags, &sum.ServingMode, &sum.Status); err != nil {
-			return nil, nil, err
-		}
-		_ = json.Unmarshal([]byte(tags), &sum.Tags)
-		sum.ID = sum.Domain + "/" + sum.Name + "@" + sum.Version
-		sum.Links = map[string]string{}
-		ids = append(ids, id)
-		items = append(items, sum)
-	}
-	return ids, items, rows.Err()
+	return catalog.ScanSummaries(rows)
 }
 
 // addServing sets the URL and node links of each summary from the best
@@ -366,23 +330,7 @@ func (s *Store) Domains(ctx context.Context) ([]catalog.Domain, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []catalog.Domain
-	for rows.Next() {
-		var d, team string
-		var n int
-		if err := rows.Scan(&d, &team, &n); err != nil {
-			return nil, err
-		}
-		if len(out) == 0 || out[len(out)-1].Name != d {
-			out = append(out, catalog.Domain{Name: d, Owners: []string{}})
-		}
-		last := &out[len(out)-1]
-		last.Products += n
-		if team != "" {
-			last.Owners = append(last.Owners, team)
-		}
-	}
-	return out, rows.Err()
+	return catalog.ScanDomains(rows)
 }
 
 // Check verifies the invariants: see catalog.Store.
